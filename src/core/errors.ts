@@ -1,0 +1,64 @@
+/**
+ * The one domain error type. Services throw these; each transport maps them once
+ * (REST: FastAPI-style `{"detail":[…]}`, unified actions, fleets and GraphQL: their own shapes).
+ */
+export type ErrorCode =
+  | "validation_error"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "payload_too_large"
+  | "invalid_signature"
+  | "trigger_disabled"
+  | "unsupported_media_type"
+  | "rate_limited"
+  | "internal";
+
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  validation_error: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  invalid_signature: 401,
+  trigger_disabled: 409,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+};
+
+/** One FastAPI-style error item. `loc` names where the problem is, e.g. ["body","name"]. */
+export interface ErrorItem {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+  input?: unknown;
+  ctx?: Record<string, unknown>;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly items: ErrorItem[];
+  constructor(code: ErrorCode, message: string, items?: ErrorItem[]) {
+    super(message);
+    this.code = code;
+    this.items = items ?? [{ loc: [], msg: message, type: code }];
+  }
+  get status(): number {
+    return STATUS_BY_CODE[this.code];
+  }
+}
+
+/** 404 that never says whether the thing exists in another tenant. */
+export const notFound = (what: string, loc: (string | number)[] = ["path"]) =>
+  new AppError("not_found", `${what} not found`, [{ loc, msg: `${what} not found`, type: "not_found" }]);
+
+/** 422 for one field. */
+export const invalid = (loc: (string | number)[], msg: string, input?: unknown, ctx?: Record<string, unknown>) =>
+  new AppError("validation_error", msg, [{ loc, msg, type: "value_error", input, ctx }]);
+
+export const forbidden = (msg = "your role does not allow this operation") => new AppError("forbidden", msg);
+export const unauthorized = (msg = "missing or invalid bearer token") => new AppError("unauthorized", msg);
+export const conflict = (msg: string) => new AppError("conflict", msg);

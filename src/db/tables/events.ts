@@ -1,0 +1,31 @@
+import { index, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ts } from "./_columns";
+
+/**
+ * Every accepted webhook delivery, polled item or schedule tick, stored before it is
+ * acknowledged. `(project_trigger_id, dedup_key)` is unique: a replayed delivery finds
+ * the original row instead of creating a new one.
+ */
+export const events = sqliteTable(
+  "events",
+  {
+    eventId: text("event_id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    appId: text("app_id").notNull(),
+    projectTriggerId: text("project_trigger_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    eventType: text("event_type"),
+    dedupKey: text("dedup_key").notNull(),
+    headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    body: text("body").notNull(),
+    /** received → routed (matched ≥1 action) | unmatched (matched none) */
+    status: text("status", { enum: ["received", "routed", "unmatched"] }).notNull().default("received"),
+    matchedActions: text("matched_actions", { mode: "json" }).$type<string[]>(),
+    replayOf: text("replay_of"),
+    receivedAt: ts("received_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("events_dedup").on(t.projectTriggerId, t.dedupKey),
+    index("events_org_time").on(t.orgId, t.eventId),
+  ],
+);

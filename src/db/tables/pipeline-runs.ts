@@ -1,0 +1,21 @@
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { stamps } from "./_columns";
+
+/** One execution of a pipeline (the fleet document's `fleet_run_id`). */
+export const pipelineRuns = sqliteTable(
+  "pipeline_runs",
+  {
+    pipelineRunId: text("pipeline_run_id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    pipelineId: text("pipeline_id").notNull(),
+    /** running | pending_approval | success | failed | stopped | rejected */
+    status: text("status").notNull(),
+    currentStep: integer("current_step").notNull().default(0),
+    env: text("env", { mode: "json" }).$type<Record<string, string>>(),
+    triggerType: text("trigger_type").notNull(),
+    history: text("history", { mode: "json" }).$type<unknown[]>().notNull().default([]),
+    invokedBy: text("invoked_by"),
+    ...stamps,
+  },
+  (t) => [index("pipeline_runs_pipeline").on(t.orgId, t.pipelineId)],
+);

@@ -1,0 +1,36 @@
+import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { ts } from "./_columns";
+
+/** One delivery attempt of one execution. Status transitions are guarded by `WHERE status = …`. */
+export const runs = sqliteTable(
+  "runs",
+  {
+    runId: text("run_id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    actionId: text("action_id").notNull(),
+    executionId: text("execution_id").notNull(),
+    status: text("status", {
+      enum: ["pending", "pending_approval", "running", "success", "failed", "cancelled", "rejected"],
+    }).notNull(),
+    attempt: integer("attempt").notNull(),
+    triggerType: text("trigger_type").notNull(),
+    triggeredAt: ts("triggered_at").notNull(),
+    startedAt: ts("started_at"),
+    completedAt: ts("completed_at"),
+    durationSeconds: real("duration_seconds"),
+    resolvedPayload: text("resolved_payload", { mode: "json" }).$type<unknown>(),
+    resolvedThreadId: text("resolved_thread_id"),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    errorMessage: text("error_message"),
+    errorCode: text("error_code"),
+    decidedBy: text("decided_by"),
+    decisionMessage: text("decision_message"),
+    decidedAt: ts("decided_at"),
+  },
+  (t) => [
+    index("runs_action").on(t.orgId, t.actionId, t.runId),
+    index("runs_execution").on(t.executionId),
+  ],
+);

@@ -1,0 +1,19 @@
+import type { TriggerState } from "./durable/trigger-state";
+import type { Task } from "./queue/messages";
+
+/** Bindings and secrets the Worker runs with (see wrangler.toml and .dev.vars.example). */
+export interface Env {
+  DB: D1Database;
+  TASKS: Queue<Task>;
+  DLQ: Queue<Task>;
+  TRIGGER_STATE: DurableObjectNamespace<TriggerState>;
+  ADMIN_TOKEN: string;
+  ENCRYPTION_KEY: string;
+  JWT_SECRET: string;
+  /** Comma-separated outbound allowances: loopback, private, link-local, or "*". Default: none. */
+  OUTBOUND_ALLOW?: string;
+  /** Largest accepted webhook body in bytes. Default: 1048576. */
+  MAX_BODY_BYTES?: string;
+  /** External identity provider JWKS URL; when set, asymmetric JWTs from it are accepted. */
+  JWKS_URL?: string;
+}

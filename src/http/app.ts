@@ -1,0 +1,42 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { actionsRouter } from "../faces/actions";
+import { fleetsRouter } from "../faces/fleets";
+import { graphqlRouter } from "../faces/graphql";
+import { managementRouter } from "../faces/management";
+import { triggersRouter } from "../faces/triggers";
+import { unifiedRouter } from "../faces/unified";
+import { AppError } from "../core/errors";
+import { restErrorResponse } from "./errors";
+import { auditTrail, requestId, requireAuth } from "./middleware";
+import { createRouter } from "./router";
+
+/** Paths that need a bearer token. Webhooks, fleets, OAuth and docs authenticate on their own terms. */
+const AUTHENTICATED = ["/v1/orgs", "/v1/orgs/*", "/projects/*", "/triggers", "/triggers/*", "/api/v0/*", "/api/v2/*", "/v1/runs/*"];
+
+/** Builds the whole HTTP surface: every face mounted on one router, one error mapper. */
+export function createApp() {
+  const app = createRouter();
+  app.use("*", requestId);
+  app.use("*", auditTrail);
+  for (const p of AUTHENTICATED) app.use(p, requireAuth);
+
+  app.route("/", managementRouter);
+  app.route("/", triggersRouter);
+  app.route("/", actionsRouter);
+  app.route("/", unifiedRouter);
+  app.route("/", graphqlRouter);
+  app.route("/", fleetsRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Switchyard", version: "0.1.0", description: "Edge-hosted webhook router" },
+    security: [{ bearer: [] }],
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  app.notFound((c) => restErrorResponse(new AppError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), c));
+  app.onError((err, c) => restErrorResponse(err, c));
+  return app;
+}
