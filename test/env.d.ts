@@ -1,8 +1,11 @@
-import type { Env } from "../src/env";
+// Types `env` from "cloudflare:test" as the Worker's Env.
+import type { D1Migration } from "cloudflare:test";
+import type { Env as WorkerEnv } from "../src/env";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends import("../src/env").Env {}
+    interface Env extends WorkerEnv {
+      TEST_MIGRATIONS: D1Migration[];
+    }
   }
 }
-export type { Env };
