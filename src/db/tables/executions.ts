@@ -1,4 +1,5 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { stamps } from "./_columns";
 
 /**
@@ -24,7 +25,18 @@ export const executions = sqliteTable(
     env: text("env", { mode: "json" }).$type<Record<string, string>>(),
     user: text("user", { mode: "json" }).$type<Record<string, unknown> | null>(),
     invokedBy: text("invoked_by"),
+    /** The schedule slot (due_at) a scheduled execution was started for; null otherwise. */
+    slot: text("slot"),
     ...stamps,
   },
-  (t) => [index("executions_action").on(t.orgId, t.actionId), index("executions_pipeline_run").on(t.pipelineRunId)],
+  (t) => [
+    index("executions_action").on(t.orgId, t.actionId),
+    index("executions_pipeline_run").on(t.pipelineRunId),
+    // Redelivered routing / schedule tasks cannot start a second execution for the same
+    // (event, action) or (action, slot).
+    uniqueIndex("executions_event_action")
+      .on(t.eventId, t.actionId)
+      .where(sql`event_id IS NOT NULL AND pipeline_run_id IS NULL`),
+    uniqueIndex("executions_action_slot").on(t.actionId, t.slot).where(sql`slot IS NOT NULL`),
+  ],
 );
