@@ -1,0 +1,109 @@
+/**
+ * Helpers for end-to-end tests against the real `npm start` server (see global-setup.ts):
+ * a JSON client, a recording receiver on 127.0.0.1, the cron trigger, bounded waiting.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { inject } from "vitest";
+
+export const baseUrl = () => inject("baseUrl");
+export const adminToken = () => inject("adminToken");
+
+export interface CallResult {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+/** One HTTP call to the server. A string body is sent as-is; anything else as JSON. */
+export async function call(
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<CallResult> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+    headers["content-type"] ??= "application/json";
+  }
+  const res = await fetch(`${baseUrl()}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** Fires the Worker's cron handler once, the way wrangler's --test-scheduled exposes it. */
+export async function runCron(): Promise<void> {
+  const res = await fetch(`${baseUrl()}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
+  if (!res.ok) throw new Error(`/__scheduled answered ${res.status}`);
+}
+
+/** Polls `probe` until it returns a truthy value; throws after `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export interface Recorded {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * A local HTTP receiver on 127.0.0.1 that records every request. `respond` decides the
+ * status for each request (default 200); it sees the 1-based request number.
+ */
+export async function startReceiver(respond: (n: number, req: Recorded) => number = () => 200) {
+  const requests: Recorded[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const rec: Recorded = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
+      requests.push(rec);
+      res.statusCode = respond(requests.length, rec);
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ received: requests.length }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    stop: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Creates an org, workspace, app and an admin API key through the management API. */
+export async function setupTenant(name = `e2e-${Date.now()}`) {
+  const admin = adminToken();
+  const org = await call("POST", "/v1/orgs", { token: admin, body: { name } });
+  if (org.status !== 201) throw new Error(`create org: ${org.status} ${JSON.stringify(org.body)}`);
+  const orgId = org.body.org_id as string;
+  const ws = await call("POST", `/v1/orgs/${orgId}/workspaces`, { token: admin, body: { name: "main" } });
+  const workspaceId = ws.body.workspace_id as string;
+  const app = await call("POST", `/v1/orgs/${orgId}/workspaces/${workspaceId}/apps`, { token: admin, body: { name: "app" } });
+  const appId = app.body.app_id as string;
+  const key = await call("POST", `/v1/orgs/${orgId}/api-keys`, { token: admin, body: { name: "e2e", role: "admin" } });
+  if (key.status !== 201) throw new Error(`create api key: ${key.status} ${JSON.stringify(key.body)}`);
+  return { orgId, workspaceId, appId, token: key.body.token as string, base: `/v1/orgs/${orgId}/workspaces/${workspaceId}/apps/${appId}` };
+}
