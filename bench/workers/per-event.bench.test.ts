@@ -1,0 +1,80 @@
+/**
+ * Per-event cost counts (printed): D1 statements, rows written, queue messages and Durable
+ * Object requests for one verified webhook, and for routing + delivering its run. The
+ * Worker runs for real on local D1/Queues; only the endpoint (outside the system) is a fetch spy.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { Webhook } from "standardwebhooks";
+import { expect, it, vi } from "vitest";
+import { nowIso, uuidv7 } from "../../src/core/ids";
+import { getDb } from "../../src/db/client";
+import { actions, triggers } from "../../src/db/schema";
+import { createApp } from "../../src/http/app";
+import { taskHandlers } from "../../src/queue/handlers";
+import { makeConnection, makeEndpoint, makeTenant } from "../../test/fixtures";
+import { countingEnv, zeroCounts } from "../counting";
+import { report } from "./report";
+
+it("counts the platform calls of one routed webhook", async () => {
+  const tenant = await makeTenant("bench");
+  const secret = `whsec_${btoa("0123456789abcdef0123456789abcdef")}`;
+  const connectionId = await makeConnection(tenant, "standard_webhooks", { signing_secret: secret });
+  const endpointId = await makeEndpoint(tenant, "https://receiver.example/hook");
+  const triggerId = uuidv7();
+  const t = nowIso();
+  await getDb(env.DB).insert(triggers).values({
+    projectTriggerId: triggerId, orgId: tenant.orgId, projectId: tenant.appId, connectionId, providerId: "standard_webhooks",
+    triggerId: "on_any_event", triggerType: "webhook", status: "ENABLED", createdBy: "bench", createdAt: t, updatedAt: t,
+  });
+  await getDb(env.DB).insert(actions).values({
+    actionId: uuidv7(), orgId: tenant.orgId, workspaceId: tenant.workspaceId, appId: tenant.appId, endpointId,
+    name: "forward", namespaceId: "ns", payload: { amount: "{{ event.body.amount }}" }, triggerIds: [triggerId],
+    createdBy: "bench", createdAt: t, updatedAt: t,
+  });
+
+  // One verified webhook.
+  const body = JSON.stringify({ type: "invoice.paid", amount: 4200 });
+  const msgId = `msg_${uuidv7()}`;
+  const now = new Date();
+  const signature = new Webhook(secret).sign(msgId, now, body);
+  const ts = String(Math.floor(now.getTime() / 1000));
+  const sent: unknown[] = [];
+  const hook = zeroCounts();
+  const hookEnv = countingEnv(env, hook);
+  const origSend = hookEnv.TASKS.send.bind(hookEnv.TASKS);
+  hookEnv.TASKS.send = async (m, o) => {
+    sent.push(m);
+    return origSend(m, o);
+  };
+  const ctx = createExecutionContext();
+  const res = await createApp().fetch(
+    new Request(`http://sy.test/v1/webhooks/${triggerId}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "webhook-id": msgId, "webhook-timestamp": ts, "webhook-signature": signature },
+      body,
+    }),
+    hookEnv,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  expect(res.status).toBe(200);
+  report("per_event.webhook", { ...hook });
+
+  // Routing the event, then delivering its run (endpoint answers 200).
+  const run = zeroCounts();
+  const runEnv = countingEnv(env, run);
+  const deliveries: unknown[] = [];
+  const origRunSend = runEnv.TASKS.send.bind(runEnv.TASKS);
+  runEnv.TASKS.send = async (m, o) => {
+    deliveries.push(m);
+    return origRunSend(m, o);
+  };
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok", { status: 200 }));
+  const route = sent.find((m) => (m as { kind: string }).kind === "event.route") as { kind: "event.route"; v: 1; event_id: string };
+  await taskHandlers["event.route"](runEnv, route);
+  const deliver = deliveries.find((m) => (m as { kind: string }).kind === "run.deliver") as { kind: "run.deliver"; v: 1; run_id: string };
+  await taskHandlers["run.deliver"](runEnv, deliver);
+  expect(spy).toHaveBeenCalledTimes(1);
+  spy.mockRestore();
+  report("per_event.delivered_run", { ...run });
+});
