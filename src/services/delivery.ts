@@ -1,7 +1,214 @@
+import { and, eq, sql } from "drizzle-orm";
+import { decryptSecret } from "../core/crypto";
+import { nowIso, uuidv7 } from "../core/ids";
+import { outboundProblem } from "../core/outbound-policy";
+import { retryDelaySeconds } from "../core/retry";
+import { standardWebhookHeaders } from "../core/signing";
+import { renderString, renderValue, TemplateError, type TemplateContext } from "../core/templates";
+import { getDb, type Db } from "../db/client";
+import { actions, endpoints, events, executions, runs, triggers } from "../db/schema";
 import type { Env } from "../env";
 import type { Task } from "../queue/messages";
+import { afterCompletion, completionStatements, type RunRow } from "./executions";
 
-/** Handles `run.deliver`: one delivery attempt of one run (actions engine). */
-export async function handleRunDeliver(_env: Env, _task: Extract<Task, { kind: "run.deliver" }>): Promise<void> {
-  throw new Error("delivery is not implemented yet");
+/** Largest response body excerpt kept on a run. */
+const EXCERPT_BYTES = 2048;
+
+type Loaded = NonNullable<Awaited<ReturnType<typeof load>>>;
+/** What one attempt produced. `retry: false` means retrying cannot help (bad template, policy…). */
+type Outcome =
+  | { ok: true; status: number; body: string }
+  | { ok: false; code: string; message: string; retry: boolean; status?: number; body?: string };
+
+async function load(db: Db, run: RunRow) {
+  return db
+    .select({ exec: executions, action: actions, endpoint: endpoints, event: events, trigger: triggers })
+    .from(executions)
+    .leftJoin(actions, and(eq(actions.orgId, executions.orgId), eq(actions.actionId, executions.actionId)))
+    .leftJoin(endpoints, and(eq(endpoints.orgId, executions.orgId), eq(endpoints.endpointId, actions.endpointId)))
+    .leftJoin(events, and(eq(events.orgId, executions.orgId), eq(events.eventId, executions.eventId)))
+    .leftJoin(triggers, and(eq(triggers.orgId, executions.orgId), eq(triggers.projectTriggerId, executions.projectTriggerId)))
+    .where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId)))
+    .get();
+}
+
+/** The Liquid context of one run (see core/templates). `user` only when a person invoked it. */
+export function templateContext(l: Loaded, run: RunRow): TemplateContext {
+  const { exec, action, event, trigger } = l;
+  let body: unknown = event?.body ?? null;
+  if (event) {
+    try {
+      body = JSON.parse(event.body);
+    } catch {
+      body = event.body;
+    }
+  }
+  const inputs = exec.inputs ?? {};
+  const ctx: TemplateContext = {
+    event: event ? { id: event.eventId, type: event.eventType, body, headers: event.headers } : null,
+    inputs,
+    manualInputs: inputs,
+    env: exec.env ?? {},
+    target: exec.target ?? null,
+    trigger: trigger ? { id: trigger.projectTriggerId, provider_id: trigger.providerId, trigger_id: trigger.triggerId, trigger_type: trigger.triggerType } : null,
+    action: action
+      ? { id: action.actionId, action_id: action.actionId, name: action.name, description: action.description, namespace_id: action.namespaceId, app_id: action.appId, workspace_id: action.workspaceId, entity_type: action.entityType, owner: action.owner }
+      : {},
+    run: { id: run.runId, run_id: run.runId, attempt: run.attempt, execution_id: run.executionId, trigger_type: run.triggerType, triggered_at: run.triggeredAt },
+  };
+  if (exec.user) ctx.user = exec.user as TemplateContext["user"];
+  return ctx;
+}
+
+/** Reads at most EXCERPT_BYTES of a response body, then stops reading. */
+async function excerpt(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < EXCERPT_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  await reader.cancel().catch(() => undefined);
+  const all = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) all.set(c, (o += c.byteLength) - c.byteLength);
+  return new TextDecoder().decode(all.slice(0, EXCERPT_BYTES));
+}
+
+interface Rendered { payload: unknown; threadId: string; headers: Record<string, string> }
+
+async function render(l: Loaded, run: RunRow): Promise<Rendered> {
+  const action = l.action!;
+  const ctx = templateContext(l, run);
+  const payload = await renderValue(action.payload, ctx, ["payload"]);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(action.headersTemplate ?? {})) headers[k] = await renderString(v, ctx, ["headers_template", k]);
+  let threadId = run.resolvedThreadId;
+  if (!threadId && action.threadMode === "fixed") threadId = action.threadId;
+  if (!threadId && action.threadMode === "template" && action.threadIdTemplate) {
+    threadId = (await renderString(action.threadIdTemplate, ctx, ["thread_id_template"])).trim();
+  }
+  return { payload, headers, threadId: threadId || run.executionId };
+}
+
+async function call(env: Env, l: Loaded, run: RunRow, r: Rendered): Promise<Outcome> {
+  const ep = l.endpoint!;
+  const refused = outboundProblem(ep.url, env.OUTBOUND_ALLOW);
+  if (refused) return { ok: false, code: "outbound_policy", message: refused, retry: false };
+  const method = ep.method.toUpperCase();
+  const body = method === "GET" || method === "HEAD" ? "" : JSON.stringify(r.payload);
+  const headers = new Headers({ ...ep.headers, ...r.headers });
+  if (body && !headers.has("content-type")) headers.set("content-type", "application/json");
+  headers.set("user-agent", "Switchyard/0.1 (+webhook router)");
+  headers.set("x-switchyard-thread-id", r.threadId);
+  headers.set("x-switchyard-execution-id", run.executionId);
+  headers.set("x-switchyard-attempt", String(run.attempt));
+  if (ep.secretEnc) {
+    let secret: string;
+    try {
+      secret = await decryptSecret(env.ENCRYPTION_KEY, ep.secretEnc);
+    } catch {
+      return { ok: false, code: "secret_unreadable", message: "the endpoint secret cannot be decrypted with the current ENCRYPTION_KEY; set the secret again", retry: false };
+    }
+    // webhook-id is the EXECUTION id: every retry of one execution carries the same id, so a receiver can deduplicate.
+    for (const [k, v] of Object.entries(await standardWebhookHeaders(secret, run.executionId, Date.now() / 1000, body))) headers.set(k, v);
+  }
+  try {
+    const res = await fetch(ep.url, { method, headers, body: body || undefined, signal: AbortSignal.timeout(ep.timeoutSeconds * 1000), redirect: "manual" });
+    const text = await excerpt(res).catch(() => "");
+    if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, body: text };
+    return { ok: false, code: `http_${res.status}`, message: `endpoint answered HTTP ${res.status}`, retry: true, status: res.status, body: text };
+  } catch (err) {
+    const name = (err as Error)?.name;
+    if (name === "TimeoutError" || name === "AbortError") return { ok: false, code: "timeout", message: `no response within ${ep.timeoutSeconds} s`, retry: true };
+    return { ok: false, code: "network_error", message: `request failed: ${(err as Error)?.message ?? String(err)}`, retry: true };
+  }
+}
+
+async function attempt(env: Env, l: Loaded | undefined, run: RunRow): Promise<{ outcome: Outcome; rendered?: Rendered }> {
+  if (!l?.action) return { outcome: { ok: false, code: "action_deleted", message: "the action was deleted", retry: false } };
+  if (!l.endpoint) return { outcome: { ok: false, code: "endpoint_missing", message: "the action's endpoint no longer exists", retry: false } };
+  let rendered: Rendered;
+  try {
+    rendered = await render(l, run);
+  } catch (err) {
+    if (err instanceof TemplateError) return { outcome: { ok: false, code: "template_error", message: err.message, retry: false } };
+    throw err;
+  }
+  return { outcome: await call(env, l, run, rendered), rendered };
+}
+
+/**
+ * Handles `run.deliver`: one delivery attempt of one run. Guarantees: only a `pending` run is
+ * delivered (claimed by a guarded UPDATE, so a redelivered task does nothing); the result is
+ * recorded on the run; a retryable failure with attempts left (`attempt <= max_retries`)
+ * creates attempt+1 and enqueues it after `retryDelaySeconds(retry_delay_seconds, attempt)`;
+ * the last failure fails the execution, updates counters and dead-letters the task; a
+ * finished pipeline step enqueues `pipeline.advance`.
+ */
+export async function handleRunDeliver(env: Env, task: Extract<Task, { kind: "run.deliver" }>): Promise<void> {
+  const db = getDb(env.DB);
+  const started = nowIso();
+  const run = await db
+    .update(runs)
+    .set({ status: "running", startedAt: started })
+    .where(and(eq(runs.runId, task.run_id), eq(runs.status, "pending")))
+    .returning()
+    .get();
+  if (!run) return;
+  const t0 = Date.now();
+  let l: Loaded | undefined;
+  let result: { outcome: Outcome; rendered?: Rendered };
+  try {
+    l = await load(db, run);
+    await db.update(executions).set({ status: "running", updatedAt: started }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "pending")));
+    result = await attempt(env, l, run);
+  } catch (err) {
+    result = { outcome: { ok: false, code: "internal_error", message: `delivery failed unexpectedly: ${String(err)}`, retry: true } };
+  }
+  await record(db, env, l, run, result, (Date.now() - t0) / 1000);
+}
+
+async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: { outcome: Outcome; rendered?: Rendered }, duration: number) {
+  const at = nowIso();
+  const o = r.outcome;
+  const closeRun = db
+    .update(runs)
+    .set({
+      status: o.ok ? "success" : "failed",
+      completedAt: at,
+      durationSeconds: duration,
+      resolvedPayload: r.rendered?.payload ?? null,
+      resolvedThreadId: r.rendered?.threadId ?? run.resolvedThreadId,
+      responseStatus: o.status ?? null,
+      responseBody: o.body ?? null,
+      errorCode: o.ok ? null : o.code,
+      errorMessage: o.ok ? null : o.message,
+    })
+    .where(and(eq(runs.runId, run.runId), eq(runs.status, "running")))
+    .returning({ runId: runs.runId });
+  const exec = { executionId: run.executionId, actionId: run.actionId, orgId: run.orgId };
+  const maxRetries = l?.action?.maxRetries ?? 0;
+  if (!o.ok && o.retry && run.attempt <= maxRetries) {
+    const nextId = uuidv7();
+    const [closed] = await db.batch([
+      closeRun,
+      // The next attempt exists only if this attempt was really closed by us just now.
+      db.run(sql`INSERT INTO runs (run_id, org_id, workspace_id, action_id, execution_id, status, attempt, trigger_type, triggered_at, resolved_thread_id)
+        SELECT ${nextId}, org_id, workspace_id, action_id, execution_id, 'pending', attempt + 1, trigger_type, ${at}, resolved_thread_id
+        FROM runs WHERE run_id = ${run.runId} AND status = 'failed' AND completed_at = ${at}`),
+      db.update(executions).set({ status: "pending", updatedAt: at }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "running"))),
+    ]);
+    if (closed.length === 0) return;
+    await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: nextId }, { delaySeconds: retryDelaySeconds(l?.action?.retryDelaySeconds ?? 60, run.attempt) });
+    return;
+  }
+  const [closed] = await db.batch([closeRun, ...completionStatements(db, exec, o.ok ? "success" : "failed", at)]);
+  if (closed.length === 0) return;
+  if (!o.ok) await env.DLQ.send({ v: 1, kind: "run.deliver", run_id: run.runId });
+  if (l) await afterCompletion(env, l.exec);
 }

@@ -1,12 +1,23 @@
+import { Validator, type Schema } from "@cfworker/json-schema";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { AppError, type ErrorItem } from "../core/errors";
+import { nowIso, uuidv7 } from "../core/ids";
 import type { Db } from "../db/client";
-import type { actions, events } from "../db/schema";
+import { actions, executions, runs, type events } from "../db/schema";
 import type { Env } from "../env";
 
 export type ActionRow = typeof actions.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type ExecutionRow = typeof executions.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
 
 /** How an execution came to be; stored as the runs' `trigger_type`. */
 export type TriggerType = "manual" | "api" | "schedule" | "webhook" | "polling" | "scheduled_trigger" | "pipeline" | "graphql" | "fleet";
+
+/** Final statuses: an execution (and a run) in one of these never changes again. */
+export const FINAL_STATUSES = ["success", "failed", "cancelled", "rejected"] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
 
 export interface StartExecutionInput {
   /** The action to run, already loaded and tenant-checked by the caller. */
@@ -27,6 +38,10 @@ export interface StartExecutionInput {
   /** Set when the execution is a pipeline step. */
   pipelineRunId?: string | null;
   stepIndex?: number | null;
+  /** Overrides the thread id for this execution (REST trigger `thread_id`). */
+  threadId?: string | null;
+  /** The schedule slot (due_at) of a scheduled execution; unique per action. */
+  slot?: string | null;
 }
 
 export interface StartedExecution {
@@ -37,12 +52,178 @@ export interface StartedExecution {
 }
 
 /**
+ * Why `schema` cannot serve as a `manual_inputs_schema`, or null. @cfworker/json-schema
+ * interprets schemas without compiling code; we require an object schema and try it once.
+ */
+export function inputsSchemaProblem(schema: unknown): string | null {
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return "manual_inputs_schema must be a JSON Schema object";
+  const types = ["string", "number", "integer", "boolean", "object", "array", "null"];
+  const t = (schema as Record<string, unknown>).type;
+  if (t !== undefined && !(typeof t === "string" ? types.includes(t) : Array.isArray(t) && t.every((x) => types.includes(x as string)))) {
+    return `manual_inputs_schema.type must be one of ${types.join(", ")}`;
+  }
+  try {
+    new Validator(schema as Schema, "2020-12", false).validate({});
+  } catch (err) {
+    return `manual_inputs_schema is not a usable JSON Schema: ${(err as Error).message}`;
+  }
+  return null;
+}
+
+/** Validates inputs; throws a 422 whose items point at ["body","inputs",…] with the validator's messages. */
+export function assertInputs(schema: unknown, inputs: Record<string, unknown>): void {
+  if (schema === null || schema === undefined) return;
+  const result = new Validator(schema as Schema, "2020-12", false).validate(inputs);
+  if (result.valid) return;
+  const specific = result.errors.filter((e) => !["properties", "items", "allOf", "$ref", "additionalProperties"].includes(e.keyword) || result.errors.length === 1);
+  const items: ErrorItem[] = (specific.length ? specific : result.errors).map((e) => ({
+    loc: ["body", "inputs", ...e.instanceLocation.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent)],
+    msg: e.error,
+    type: "json_schema",
+    input: inputs,
+    ctx: { keyword: e.keyword, schema_location: e.keywordLocation },
+  }));
+  throw new AppError("validation_error", items[0]?.msg ?? "inputs do not match manual_inputs_schema", items);
+}
+
+/**
  * THE way every face starts work. Guarantees: inputs are validated against the action's
  * `manual_inputs_schema` (422 AppError with loc ["body","inputs",…] otherwise); one execution
  * row and its first run (attempt 1) are written in one D1 batch together with the action's
- * counters; a `pending` run is enqueued as a `run.deliver` task; a `pending_approval` run is
- * not enqueued until approved. Implemented by the actions engine.
+ * counters (total_runs + 1, running_count + 1, last_execution_id, last_run_at/status); a
+ * `pending` run is enqueued as a `run.deliver` task; a `pending_approval` run is not enqueued
+ * until approved (`releaseApprovedRun`). Throws D1's UNIQUE error when an execution for the
+ * same (event, action) or (action, slot) already exists — callers that redeliver catch it.
  */
-export async function startExecution(_db: Db, _env: Env, _input: StartExecutionInput): Promise<StartedExecution> {
-  throw new Error("startExecution is not implemented yet");
+export async function startExecution(db: Db, env: Env, input: StartExecutionInput): Promise<StartedExecution> {
+  const { action } = input;
+  const inputs = input.inputs ?? {};
+  assertInputs(action.manualInputsSchema, inputs);
+  const executionId = uuidv7();
+  const runId = uuidv7();
+  const at = nowIso();
+  const status = action.approvalRequired ? "pending_approval" : "pending";
+  await db.batch([
+    db.insert(executions).values({
+      executionId,
+      orgId: action.orgId,
+      workspaceId: action.workspaceId,
+      appId: action.appId,
+      actionId: action.actionId,
+      triggerType: input.triggerType,
+      status,
+      eventId: input.event?.eventId ?? null,
+      projectTriggerId: input.event?.projectTriggerId ?? null,
+      pipelineRunId: input.pipelineRunId ?? null,
+      stepIndex: input.stepIndex ?? null,
+      inputs,
+      target: input.target ?? null,
+      env: input.env ?? null,
+      user: input.user ?? null,
+      invokedBy: input.invokedBy ?? null,
+      slot: input.slot ?? null,
+      createdAt: at,
+      updatedAt: at,
+    }),
+    db.insert(runs).values({
+      runId,
+      orgId: action.orgId,
+      workspaceId: action.workspaceId,
+      actionId: action.actionId,
+      executionId,
+      status,
+      attempt: 1,
+      triggerType: input.triggerType,
+      triggeredAt: at,
+      resolvedThreadId: input.threadId ?? null,
+    }),
+    db
+      .update(actions)
+      .set({
+        totalRuns: sql`${actions.totalRuns} + 1`,
+        runningCount: sql`${actions.runningCount} + 1`,
+        lastExecutionId: executionId,
+        lastRunAt: at,
+        lastRunStatus: status,
+      })
+      .where(and(eq(actions.orgId, action.orgId), eq(actions.actionId, action.actionId))),
+  ]);
+  if (status === "pending") await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: runId });
+  return { execution_id: executionId, run_id: runId, status };
+}
+
+/**
+ * Statements that close an execution, for a caller's D1 batch. Order matters: the counter
+ * update runs first and only while the execution is not yet final, then the status is
+ * written — so redelivered completions never count twice. `last_run_*` change only when
+ * this is still the action's latest execution.
+ */
+export function completionStatements(db: Db, exec: Pick<ExecutionRow, "executionId" | "actionId" | "orgId">, status: FinalStatus, at: string): [BatchItem<"sqlite">, BatchItem<"sqlite">] {
+  const notFinal = sql`EXISTS (SELECT 1 FROM executions WHERE execution_id = ${exec.executionId} AND status NOT IN ('success','failed','cancelled','rejected'))`;
+  const latest = sql`${actions.lastExecutionId} = ${exec.executionId}`;
+  return [
+    db
+      .update(actions)
+      .set({
+        runningCount: sql`max(${actions.runningCount} - 1, 0)`,
+        successfulRuns: sql`${actions.successfulRuns} + ${status === "success" ? 1 : 0}`,
+        failedRuns: sql`${actions.failedRuns} + ${status === "success" ? 0 : 1}`,
+        lastRunAt: sql`CASE WHEN ${latest} THEN ${at} ELSE ${actions.lastRunAt} END`,
+        lastRunStatus: sql`CASE WHEN ${latest} THEN ${status} ELSE ${actions.lastRunStatus} END`,
+      })
+      .where(and(eq(actions.orgId, exec.orgId), eq(actions.actionId, exec.actionId), notFinal)),
+    db
+      .update(executions)
+      .set({ status, updatedAt: at })
+      .where(and(eq(executions.orgId, exec.orgId), eq(executions.executionId, exec.executionId), sql`${executions.status} NOT IN ('success','failed','cancelled','rejected')`)),
+  ];
+}
+
+/** After an execution finished: a pipeline step tells its pipeline run to move on. */
+export async function afterCompletion(env: Env, exec: Pick<ExecutionRow, "pipelineRunId">): Promise<void> {
+  if (exec.pipelineRunId) await env.TASKS.send({ v: 1, kind: "pipeline.advance", pipeline_run_id: exec.pipelineRunId });
+}
+
+/**
+ * Ends an execution without delivering it (approval rejected, run cancelled). Guarantees:
+ * its open runs (pending, pending_approval, running) get `status` and `message`; counters
+ * change once; a pipeline step enqueues `pipeline.advance`. Returns false when the execution
+ * was already final (nothing changed) or does not exist.
+ */
+export async function finishExecution(db: Db, env: Env, executionId: string, status: "rejected" | "cancelled", message: string, decidedBy?: string): Promise<boolean> {
+  const exec = await db.select().from(executions).where(eq(executions.executionId, executionId)).get();
+  if (!exec || (FINAL_STATUSES as readonly string[]).includes(exec.status)) return false;
+  const at = nowIso();
+  const [, , closed] = await db.batch([
+    ...completionStatements(db, exec, status, at),
+    db
+      .update(runs)
+      .set({ status, completedAt: at, errorMessage: message, errorCode: status, decidedBy: decidedBy ?? null, decisionMessage: message, decidedAt: at })
+      .where(and(eq(runs.orgId, exec.orgId), eq(runs.executionId, executionId), inArray(runs.status, ["pending", "pending_approval", "running"])))
+      .returning({ runId: runs.runId }),
+  ]);
+  if (closed.length === 0) return false;
+  await afterCompletion(env, exec);
+  return true;
+}
+
+/**
+ * Moves an approved run `pending_approval → pending` (guarded, so only one decision wins)
+ * and enqueues its delivery. Returns false when the run was not waiting for approval.
+ */
+export async function releaseApprovedRun(db: Db, env: Env, runId: string, decidedBy?: string, message?: string): Promise<boolean> {
+  const at = nowIso();
+  const moved = await db
+    .update(runs)
+    .set({ status: "pending", decidedBy: decidedBy ?? null, decisionMessage: message ?? null, decidedAt: at })
+    .where(and(eq(runs.runId, runId), eq(runs.status, "pending_approval")))
+    .returning({ executionId: runs.executionId, orgId: runs.orgId })
+    .get();
+  if (!moved) return false;
+  await db
+    .update(executions)
+    .set({ status: "pending", updatedAt: at })
+    .where(and(eq(executions.orgId, moved.orgId), eq(executions.executionId, moved.executionId), eq(executions.status, "pending_approval")));
+  await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: runId });
+  return true;
 }

@@ -1,4 +1,8 @@
 import { createRouter } from "../../http/router";
+import { registerActionRoutes } from "./actions";
+import { registerRunRoutes } from "./runs";
 
-/** The actions face. Routes are added in this folder, one file per resource. */
+/** The actions face (seed 004): action CRUD, enable/disable, trigger, runs. */
 export const actionsRouter = createRouter();
+registerActionRoutes(actionsRouter);
+registerRunRoutes(actionsRouter);
