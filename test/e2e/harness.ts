@@ -62,11 +62,14 @@ export interface Recorded {
   body: string;
 }
 
+export type Reply = number | { status: number; body: string; contentType?: string };
+
 /**
  * A local HTTP receiver on 127.0.0.1 that records every request. `respond` decides the
- * status for each request (default 200); it sees the 1-based request number.
+ * answer for each request (default 200): a status, or a status with a body; it sees the
+ * 1-based request number.
  */
-export async function startReceiver(respond: (n: number, req: Recorded) => number = () => 200) {
+export async function startReceiver(respond: (n: number, req: Recorded) => Reply = () => 200) {
   const requests: Recorded[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -79,9 +82,11 @@ export async function startReceiver(respond: (n: number, req: Recorded) => numbe
         body: Buffer.concat(chunks).toString("utf8"),
       };
       requests.push(rec);
-      res.statusCode = respond(requests.length, rec);
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ received: requests.length }));
+      const reply = respond(requests.length, rec);
+      const r = typeof reply === "number" ? { status: reply, body: JSON.stringify({ received: requests.length }) } : reply;
+      res.statusCode = r.status;
+      res.setHeader("content-type", (typeof reply === "object" && reply.contentType) || "application/json");
+      res.end(r.body);
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
