@@ -1,13 +1,104 @@
 import { DurableObject } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
+import { nowIso } from "../core/ids";
+import { getDb } from "../db/client";
+import { triggers } from "../db/schema";
 import type { Env } from "../env";
+import { PollError } from "../services/poller-http";
+import { fetchPolledItems, loadTriggerById, recordPollError, storeEvents } from "../services/polling";
+import { advance, parseCursor, unseen, type Cursor } from "./cursor";
+import { decideRunHere, type DecisionResult, type RunDecision } from "./decisions";
+import { pipelineOp, type PipelineOp, type PipelineOpResult } from "./pipeline-ops";
+
+/** What one poll did. `error` is the upstream problem recorded as the trigger's last_error. */
+export type PollResult =
+  | { status: "ok"; fetched: number; emitted: number; cursor: Cursor }
+  | { status: "error"; error: string; cursor: Cursor }
+  | { status: "skipped"; reason: string };
 
 /**
- * One object per trigger (or per action / pipeline for direct invocations): the single
- * writer of cursor and approval state. D1 stays the queryable record.
+ * One object per trigger (or `action:<id>` / `pipeline:<id>` for direct invocations): the
+ * single writer of cursor and approval state, kept in this object's SQLite and mirrored to
+ * D1 (the queryable record). Every operation runs under an in-object mutex, so two polls or
+ * two pipeline steps never interleave across their awaits (D1, upstream fetch, queue).
  */
 export class TriggerState extends DurableObject<Env> {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const s = ctx.storage.sql;
+    s.exec("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+    s.exec("CREATE TABLE IF NOT EXISTS decisions (run_id TEXT PRIMARY KEY, decision TEXT NOT NULL, decided_by TEXT NOT NULL, message TEXT, decided_at TEXT NOT NULL)");
+    s.exec(
+      "CREATE TABLE IF NOT EXISTS gate_decisions (pipeline_run_id TEXT NOT NULL, step_index INTEGER NOT NULL, decision TEXT NOT NULL, decided_by TEXT NOT NULL, message TEXT, decided_at TEXT NOT NULL, PRIMARY KEY (pipeline_run_id, step_index))",
+    );
+  }
+
+  /** Runs `fn` after every earlier operation of this object finished (FIFO). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
   /** Liveness probe used by tests and the health check. */
   async ping(): Promise<string> {
     return "pong";
+  }
+
+  /** The cursor this object holds (null before the first poll). */
+  async cursor(): Promise<Cursor | null> {
+    const row = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM kv WHERE k = 'cursor'").toArray()[0];
+    return row ? parseCursor(JSON.parse(row.v)) : null;
+  }
+
+  /**
+   * Polls the trigger's upstream once. Guarantees: new items are stored as events (and
+   * routed) BEFORE the cursor advances — first here, then in D1 `triggers.cursor_data`;
+   * concurrent polls are serialized, so no item is emitted twice and the cursor version
+   * only grows; an upstream problem sets `last_error` and leaves the cursor as it was.
+   */
+  async poll(projectTriggerId: string): Promise<PollResult> {
+    return this.serial(async () => {
+      const db = getDb(this.env.DB);
+      const trigger = await loadTriggerById(db, projectTriggerId);
+      if (!trigger || trigger.triggerType !== "polling") return { status: "skipped", reason: "not a polling trigger" };
+      if (trigger.status !== "ENABLED") return { status: "skipped", reason: "trigger is disabled" };
+      const cursor = (await this.cursor()) ?? parseCursor(trigger.cursorData);
+      let items;
+      try {
+        items = await fetchPolledItems(this.env, db, trigger);
+      } catch (err) {
+        if (!(err instanceof PollError)) throw err;
+        await recordPollError(db, trigger, err.message);
+        return { status: "error", error: err.message, cursor };
+      }
+      const skipFirst = cursor.version === 0 && (trigger.triggerConfig as { skip_existing?: unknown } | null)?.skip_existing === true;
+      const fresh = skipFirst ? [] : unseen(cursor, items);
+      const emitted = await storeEvents(this.env, db, trigger, fresh.map((i) => ({ key: i.id, type: "poll.item", body: i.data })));
+      const next = advance(cursor, items, emitted, nowIso());
+      this.ctx.storage.sql.exec("INSERT INTO kv (k, v) VALUES ('cursor', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", JSON.stringify(next));
+      // Mirror to D1, never overwriting a newer version (the cursor never goes backwards there either).
+      await db
+        .update(triggers)
+        .set({ cursorData: next as unknown as Record<string, unknown>, lastPolledAt: next.last_polled_at, lastError: null })
+        .where(sql`${triggers.projectTriggerId} = ${projectTriggerId} AND coalesce(json_extract(${triggers.cursorData}, '$.version'), -1) < ${next.version}`);
+      return { status: "ok", fetched: items.length, emitted, cursor: next };
+    });
+  }
+
+  /**
+   * Approves or rejects one `pending_approval` run. The decision is recorded here with a
+   * synchronous check-and-set before anything else is written, so exactly one decision
+   * wins; later callers get `conflict` naming the winner.
+   */
+  async decideRun(input: RunDecision): Promise<DecisionResult> {
+    return decideRunHere(this.ctx.storage.sql, this.env, input);
+  }
+
+  /** Runs one pipeline operation (start, advance, gate decision, stop, reset) serialized per pipeline. */
+  async pipeline(op: PipelineOp): Promise<PipelineOpResult> {
+    return this.serial(() => pipelineOp(this.ctx.storage.sql, this.env, op));
   }
 }

@@ -1,0 +1,10 @@
+import type { Env } from "../env";
+
+/**
+ * The one typed way to reach a TriggerState object. `key` is a project_trigger_id for
+ * trigger-owned state, `action:<action_id>` for directly invoked action runs and
+ * `pipeline:<pipeline_id>` for a pipeline's runs and gates.
+ */
+export function triggerStateFor(env: Env, key: string) {
+  return env.TRIGGER_STATE.get(env.TRIGGER_STATE.idFromName(key));
+}
