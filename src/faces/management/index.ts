@@ -1,4 +1,27 @@
 import { createRouter } from "../../http/router";
+import { registerApiKeys } from "./api-keys";
+import { registerApps } from "./apps";
+import { registerAuditLog } from "./audit-log";
+import { registerConnections } from "./connections";
+import { registerEndpoints } from "./endpoints";
+import { registerEvents } from "./events";
+import { registerOAuth } from "./oauth";
+import { registerOrgs } from "./orgs";
+import { registerUsers } from "./users";
+import { registerWorkspaces } from "./workspaces";
 
-/** The management face. Routes are added in this folder, one file per resource. */
+/**
+ * The management face: orgs, workspaces, apps, endpoints, API keys, users, connections,
+ * events, audit log and the OAuth2 token endpoint. One file per resource registers its routes.
+ */
 export const managementRouter = createRouter();
+registerOrgs(managementRouter);
+registerWorkspaces(managementRouter);
+registerApps(managementRouter);
+registerEndpoints(managementRouter);
+registerApiKeys(managementRouter);
+registerUsers(managementRouter);
+registerConnections(managementRouter);
+registerEvents(managementRouter);
+registerAuditLog(managementRouter);
+registerOAuth(managementRouter);

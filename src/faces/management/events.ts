@@ -1,0 +1,59 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { ctxOf } from "../../http/middleware";
+import type { AppEnv } from "../../http/router";
+import { errorResponses, jsonOk, listOf, PageQuery } from "../../http/schemas";
+import { getEvent, listEvents, replayEvent } from "../../services/events";
+import { OrgParams } from "./schemas";
+
+const tags = ["Events"];
+const base = "/v1/orgs/{org_id}/events";
+const EventParams = OrgParams.extend({ event_id: z.string().min(1).max(100) });
+const Status = z.enum(["received", "routed", "unmatched"]).openapi({ description: "received → routed (matched ≥1 action) | unmatched" });
+
+const EventSummary = z
+  .object({
+    event_id: z.string(), project_trigger_id: z.string(), app_id: z.string(), provider_id: z.string(), event_type: z.string().nullable(),
+    status: Status, matched_actions: z.array(z.string()), replay_of: z.string().nullable(), received_at: z.string(),
+  })
+  .openapi("EventSummary");
+const EventOut = EventSummary.extend({
+  headers: z.record(z.string(), z.string()),
+  body: z.unknown().openapi({ description: "The parsed JSON body when the stored body is JSON, else the raw string" }),
+}).openapi("Event");
+const EventQuery = PageQuery.extend({
+  trigger_id: z.string().optional().openapi({ description: "Only events of this project_trigger_id" }),
+  status: Status.optional(),
+  since: z.string().optional().openapi({ description: "Only events received at or after this ISO-8601 time" }),
+  until: z.string().optional().openapi({ description: "Only events received at or before this ISO-8601 time" }),
+});
+const Replayed = z
+  .object({ event_id: z.string().openapi({ description: "The id of the new (replayed) event" }), replay_of: z.string(), status: z.literal("replayed") })
+  .openapi("EventReplayed");
+
+const list = createRoute({ method: "get", path: base, tags, summary: "List Events (newest first)", request: { params: OrgParams, query: EventQuery }, responses: { 200: jsonOk(listOf("events", EventSummary)), ...errorResponses } });
+const get = createRoute({ method: "get", path: `${base}/{event_id}`, tags, summary: "Get Event (with headers and body)", request: { params: EventParams }, responses: { 200: jsonOk(EventOut), ...errorResponses } });
+const replay = createRoute({
+  method: "post", path: `${base}/{event_id}/replay`, tags, summary: "Replay Event (runner+)",
+  description: "Stores a copy of the event (`replay_of` = the original) and routes the copy again, as if it had just arrived.",
+  request: { params: EventParams }, responses: { 202: jsonOk(Replayed, "Accepted: routing is queued"), ...errorResponses },
+});
+
+/** Registers the events routes. */
+export function registerEvents(r: OpenAPIHono<AppEnv>): void {
+  r.openapi(list, async (c) => {
+    const { limit, cursor, ...filter } = c.req.valid("query");
+    const { items, ...page } = await listEvents(ctxOf(c), c.req.valid("param").org_id, filter, { limit, cursor });
+    return c.json({ ...page, events: items }, 200);
+  });
+  r.openapi(get, async (c) => {
+    const p = c.req.valid("param");
+    return c.json(await getEvent(ctxOf(c), p.org_id, p.event_id), 200);
+  });
+  r.openapi(replay, async (c) => {
+    const p = c.req.valid("param");
+    c.set("audit", { action: "event.replay", targetType: "event", targetId: p.event_id });
+    const out = await replayEvent(ctxOf(c), p.org_id, p.event_id);
+    c.set("audit", { action: "event.replay", targetType: "event", targetId: p.event_id, details: { replay_event_id: out.event_id } });
+    return c.json(out, 202);
+  });
+}

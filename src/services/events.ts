@@ -1,0 +1,105 @@
+import { eq, gte, lte, type SQL } from "drizzle-orm";
+import type { Ctx } from "../core/context";
+import { invalid, notFound } from "../core/errors";
+import { nowIso, uuidv7 } from "../core/ids";
+import type { Page } from "../core/pagination";
+import { events } from "../db/schema";
+import { inOrg } from "../db/scope";
+import { openOrg } from "./orgs";
+import { pageOf, type PageIn } from "./paging";
+
+export type EventStatus = "received" | "routed" | "unmatched";
+
+/** An event as listed (without headers and body, which can be large). */
+export interface EventSummary {
+  event_id: string;
+  project_trigger_id: string;
+  app_id: string;
+  provider_id: string;
+  event_type: string | null;
+  status: EventStatus;
+  matched_actions: string[];
+  replay_of: string | null;
+  received_at: string;
+}
+
+/** One event in full: `body` is the parsed JSON when the stored body is JSON, else the raw string. */
+export interface EventOut extends EventSummary {
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface EventFilter {
+  trigger_id?: string;
+  status?: EventStatus;
+  since?: string;
+  until?: string;
+}
+
+type Row = typeof events.$inferSelect;
+const summary = (r: Row): EventSummary => ({
+  event_id: r.eventId, project_trigger_id: r.projectTriggerId, app_id: r.appId, provider_id: r.providerId,
+  event_type: r.eventType ?? null, status: r.status, matched_actions: r.matchedActions ?? [], replay_of: r.replayOf ?? null,
+  received_at: r.receivedAt,
+});
+
+function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
+
+/** An ISO-ish timestamp from the query, normalised to the stored UTC format; 422 otherwise. */
+function instant(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw invalid(["query", name], `${name} must be an ISO-8601 timestamp, e.g. 2026-01-31T12:00:00Z`, value);
+  return new Date(ms).toISOString();
+}
+
+/** Lists the org's events newest first (viewer+), filtered by trigger, status and received_at range (inclusive). */
+export async function listEvents(ctx: Ctx, orgId: string, filter: EventFilter, page: PageIn): Promise<Page<EventSummary>> {
+  await openOrg(ctx, orgId, "viewer");
+  const since = instant("since", filter.since);
+  const until = instant("until", filter.until);
+  const conds: (SQL | undefined)[] = [
+    filter.trigger_id ? eq(events.projectTriggerId, filter.trigger_id) : undefined,
+    filter.status ? eq(events.status, filter.status) : undefined,
+    since ? gte(events.receivedAt, since) : undefined,
+    until ? lte(events.receivedAt, until) : undefined,
+  ];
+  return pageOf(ctx.db, events, events.eventId, inOrg(events, orgId, ...conds), page, summary);
+}
+
+async function findEvent(ctx: Ctx, orgId: string, eventId: string): Promise<Row> {
+  const row = (await ctx.db.select().from(events).where(inOrg(events, orgId, eq(events.eventId, eventId))).limit(1))[0];
+  if (!row) throw notFound("event");
+  return row;
+}
+
+/** Reads one event with its headers and body (viewer+). */
+export async function getEvent(ctx: Ctx, orgId: string, eventId: string): Promise<EventOut> {
+  await openOrg(ctx, orgId, "viewer");
+  const row = await findEvent(ctx, orgId, eventId);
+  return { ...summary(row), headers: row.headers, body: parseBody(row.body) };
+}
+
+/**
+ * Replays an event (runner+): stores a copy with `replay_of` set to the original and
+ * status `received`, then enqueues `event.route` for the copy. A copy (rather than
+ * re-routing the original) keeps routing idempotent per event and keeps the original's
+ * outcome on record. Returns the new event's id.
+ */
+export async function replayEvent(ctx: Ctx, orgId: string, eventId: string): Promise<{ event_id: string; replay_of: string; status: "replayed" }> {
+  await openOrg(ctx, orgId, "runner");
+  const row = await findEvent(ctx, orgId, eventId);
+  const copyId = uuidv7();
+  await ctx.db.insert(events).values({
+    ...row, eventId: copyId, dedupKey: `replay:${copyId}`, status: "received", matchedActions: null,
+    replayOf: row.eventId, receivedAt: nowIso(),
+  });
+  await ctx.env.TASKS.send({ v: 1, kind: "event.route", event_id: copyId });
+  return { event_id: copyId, replay_of: row.eventId, status: "replayed" };
+}
