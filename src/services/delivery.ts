@@ -20,16 +20,22 @@ type Outcome =
   | { ok: true; status: number; body: string }
   | { ok: false; code: string; message: string; retry: boolean; status?: number; body?: string };
 
+/** Loads what one attempt needs in two round trips (D1 caps a result at 100 columns, so no single 5-way join). */
 async function load(db: Db, run: RunRow) {
-  return db
-    .select({ exec: executions, action: actions, endpoint: endpoints, event: events, trigger: triggers })
+  const head = await db
+    .select({ exec: executions, action: actions })
     .from(executions)
     .leftJoin(actions, and(eq(actions.orgId, executions.orgId), eq(actions.actionId, executions.actionId)))
-    .leftJoin(endpoints, and(eq(endpoints.orgId, executions.orgId), eq(endpoints.endpointId, actions.endpointId)))
-    .leftJoin(events, and(eq(events.orgId, executions.orgId), eq(events.eventId, executions.eventId)))
-    .leftJoin(triggers, and(eq(triggers.orgId, executions.orgId), eq(triggers.projectTriggerId, executions.projectTriggerId)))
     .where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId)))
     .get();
+  if (!head) return undefined;
+  const { exec, action } = head;
+  const [endpoint, event, trigger] = await db.batch([
+    db.select().from(endpoints).where(and(eq(endpoints.orgId, run.orgId), eq(endpoints.endpointId, action?.endpointId ?? ""))),
+    db.select().from(events).where(and(eq(events.orgId, run.orgId), eq(events.eventId, exec.eventId ?? ""))),
+    db.select().from(triggers).where(and(eq(triggers.orgId, run.orgId), eq(triggers.projectTriggerId, exec.projectTriggerId ?? ""))),
+  ]);
+  return { exec, action, endpoint: endpoint[0] ?? null, event: event[0] ?? null, trigger: trigger[0] ?? null };
 }
 
 /** The Liquid context of one run (see core/templates). `user` only when a person invoked it. */
@@ -168,10 +174,12 @@ export async function handleRunDeliver(env: Env, task: Extract<Task, { kind: "ru
     await db.update(executions).set({ status: "running", updatedAt: started }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "pending")));
     result = await attempt(env, l, run);
   } catch (err) {
-    result = { outcome: { ok: false, code: "internal_error", message: `delivery failed unexpectedly: ${String(err)}`, retry: true } };
+    result = { outcome: { ok: false, code: "internal_error", message: `delivery failed unexpectedly: ${String((err as { cause?: unknown })?.cause ?? err).slice(0, 500)}`, retry: true } };
   }
   await record(db, env, l, run, result, (Date.now() - t0) / 1000);
 }
+
+const nul = (name: string) => sql<string | null>`NULL`.as(name);
 
 async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: { outcome: Outcome; rendered?: Rendered }, duration: number) {
   const at = nowIso();
@@ -198,9 +206,34 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
     const [closed] = await db.batch([
       closeRun,
       // The next attempt exists only if this attempt was really closed by us just now.
-      db.run(sql`INSERT INTO runs (run_id, org_id, workspace_id, action_id, execution_id, status, attempt, trigger_type, triggered_at, resolved_thread_id)
-        SELECT ${nextId}, org_id, workspace_id, action_id, execution_id, 'pending', attempt + 1, trigger_type, ${at}, resolved_thread_id
-        FROM runs WHERE run_id = ${run.runId} AND status = 'failed' AND completed_at = ${at}`),
+      db.insert(runs).select(
+        db
+          .select({
+            runId: sql<string>`${nextId}`.as("run_id"),
+            orgId: runs.orgId,
+            workspaceId: runs.workspaceId,
+            actionId: runs.actionId,
+            executionId: runs.executionId,
+            status: sql<"pending">`'pending'`.as("status"),
+            attempt: sql<number>`${runs.attempt} + 1`.as("attempt"),
+            triggerType: runs.triggerType,
+            triggeredAt: sql<string>`${at}`.as("triggered_at"),
+            startedAt: nul("started_at"),
+            completedAt: nul("completed_at"),
+            durationSeconds: sql<number | null>`NULL`.as("duration_seconds"),
+            resolvedPayload: sql<unknown>`NULL`.as("resolved_payload"),
+            resolvedThreadId: runs.resolvedThreadId,
+            responseStatus: sql<number | null>`NULL`.as("response_status"),
+            responseBody: nul("response_body"),
+            errorMessage: nul("error_message"),
+            errorCode: nul("error_code"),
+            decidedBy: nul("decided_by"),
+            decisionMessage: nul("decision_message"),
+            decidedAt: nul("decided_at"),
+          })
+          .from(runs)
+          .where(and(eq(runs.runId, run.runId), eq(runs.status, "failed"), eq(runs.completedAt, at))),
+      ),
       db.update(executions).set({ status: "pending", updatedAt: at }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "running"))),
     ]);
     if (closed.length === 0) return;
