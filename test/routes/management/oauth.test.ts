@@ -1,0 +1,131 @@
+import { env, SELF } from "cloudflare:test";
+import { decodeJwt, SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { api, makeTenant, type Tenant } from "../../fixtures";
+
+async function tokenRequest(body: Record<string, string>, opts: { json?: boolean; headers?: Record<string, string> } = {}) {
+  const res = await SELF.fetch("http://sy.test/v1/oauth/token", {
+    method: "POST",
+    headers: { "content-type": opts.json ? "application/json" : "application/x-www-form-urlencoded", ...(opts.headers ?? {}) },
+    body: opts.json ? JSON.stringify(body) : new URLSearchParams(body).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as any, headers: res.headers };
+}
+
+async function makeUser(t: Tenant, role = "editor") {
+  const email = `p${crypto.randomUUID()}@example.com`;
+  const password = "a very long password";
+  const r = await api("POST", `/v1/orgs/${t.orgId}/users`, { token: t.tokens.admin, body: { email, name: "Pat", role, password } });
+  expect(r.status).toBe(201);
+  return { email, password, userId: r.body.user_id as string };
+}
+
+describe("POST /v1/oauth/token", () => {
+  it("password grant (form) issues a bearer JWT that authenticates management calls as the user", async () => {
+    const t = await makeTenant();
+    const u = await makeUser(t);
+    const r = await tokenRequest({ grant_type: "password", username: u.email.toUpperCase(), password: u.password });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ access_token: expect.any(String), token_type: "bearer", expires_in: 3600 });
+    expect(r.headers.get("cache-control")).toBe("no-store");
+    const claims = decodeJwt(r.body.access_token);
+    expect(claims).toEqual(expect.objectContaining({ sub: u.userId, org_id: t.orgId, role: "editor", kind: "user", email: u.email, name: "Pat" }));
+
+    const jwt = r.body.access_token as string;
+    expect((await api("GET", `/v1/orgs/${t.orgId}/workspaces`, { token: jwt })).status).toBe(200);
+    const created = await api("POST", `/v1/orgs/${t.orgId}/workspaces`, { token: jwt, body: { name: "from-jwt" } });
+    expect(created.status).toBe(201);
+    // Editor role from the token: admin-only routes are refused; other orgs are invisible.
+    expect((await api("GET", `/v1/orgs/${t.orgId}/api-keys`, { token: jwt })).status).toBe(403);
+    const other = await makeTenant("other");
+    expect((await api("GET", `/v1/orgs/${other.orgId}`, { token: jwt })).status).toBe(404);
+    // The audit log names the user as the actor.
+    const log = await api("GET", `/v1/orgs/${t.orgId}/audit-log?action=workspace.create`, { token: t.tokens.viewer });
+    expect(log.body.entries[0]).toEqual(expect.objectContaining({ actor_type: "user", actor_id: u.userId, target_id: created.body.workspace_id }));
+  });
+
+  it("password grant accepts JSON too", async () => {
+    const t = await makeTenant();
+    const u = await makeUser(t, "viewer");
+    const r = await tokenRequest({ grant_type: "password", username: u.email, password: u.password }, { json: true });
+    expect(r.status).toBe(200);
+    expect(decodeJwt(r.body.access_token).role).toBe("viewer");
+  });
+
+  it("client_credentials grant (body or HTTP Basic) issues a token with the API key's role", async () => {
+    const t = await makeTenant();
+    const k = await api("POST", `/v1/orgs/${t.orgId}/api-keys`, { token: t.tokens.admin, body: { name: "svc", role: "runner" } });
+    const r = await tokenRequest({ grant_type: "client_credentials", client_id: k.body.key_id, client_secret: k.body.token });
+    expect(r.status).toBe(200);
+    expect(decodeJwt(r.body.access_token)).toEqual(expect.objectContaining({ sub: k.body.key_id, org_id: t.orgId, role: "runner", kind: "api_key" }));
+    expect((await api("GET", `/v1/orgs/${t.orgId}`, { token: r.body.access_token })).status).toBe(200);
+    expect((await api("POST", `/v1/orgs/${t.orgId}/workspaces`, { token: r.body.access_token, body: { name: "x" } })).status).toBe(403);
+
+    const basic = btoa(`${encodeURIComponent(k.body.key_id)}:${encodeURIComponent(k.body.token)}`);
+    const rb = await tokenRequest({ grant_type: "client_credentials" }, { headers: { authorization: `Basic ${basic}` } });
+    expect(rb.status).toBe(200);
+
+    // A revoked key can no longer obtain tokens.
+    await api("DELETE", `/v1/orgs/${t.orgId}/api-keys/${k.body.key_id}`, { token: t.tokens.admin });
+    const revoked = await tokenRequest({ grant_type: "client_credentials", client_id: k.body.key_id, client_secret: k.body.token });
+    expect(revoked.status).toBe(400);
+    expect(revoked.body.error).toBe("invalid_client");
+  });
+
+  it("answers RFC 6749 errors with 400 {error, error_description}", async () => {
+    const t = await makeTenant();
+    const u = await makeUser(t);
+    const k = await api("POST", `/v1/orgs/${t.orgId}/api-keys`, { token: t.tokens.admin, body: { name: "svc", role: "viewer" } });
+    const other = await api("POST", `/v1/orgs/${t.orgId}/api-keys`, { token: t.tokens.admin, body: { name: "svc2", role: "viewer" } });
+    const cases: [Record<string, string>, string][] = [
+      [{ grant_type: "password", username: u.email, password: "wrong password!" }, "invalid_grant"],
+      [{ grant_type: "password", username: "nobody@example.com", password: u.password }, "invalid_grant"],
+      [{ grant_type: "password", username: u.email }, "invalid_request"],
+      [{ username: u.email, password: u.password }, "invalid_request"],
+      [{ grant_type: "authorization_code", code: "x" }, "unsupported_grant_type"],
+      [{ grant_type: "client_credentials", client_id: k.body.key_id, client_secret: "sy_nope" }, "invalid_client"],
+      [{ grant_type: "client_credentials", client_id: other.body.key_id, client_secret: k.body.token }, "invalid_client"],
+      [{ grant_type: "client_credentials", client_id: k.body.key_id }, "invalid_request"],
+    ];
+    for (const [body, error] of cases) {
+      const r = await tokenRequest(body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body).toEqual({ error, error_description: expect.any(String) });
+    }
+    // Unknown user and wrong password are indistinguishable.
+    const a = await tokenRequest(cases[0]![0]);
+    const b = await tokenRequest(cases[1]![0]);
+    expect(a.body).toEqual(b.body);
+    const badJson = await tokenRequest({ grant_type: 42 as unknown as string }, { json: true });
+    expect(badJson.status).toBe(400);
+    expect(badJson.body.error).toBe("invalid_request");
+  });
+
+  it("a tampered, foreign-signed or expired token gets 401", async () => {
+    const t = await makeTenant();
+    const u = await makeUser(t, "admin");
+    const jwt = (await tokenRequest({ grant_type: "password", username: u.email, password: u.password })).body.access_token as string;
+    const path = `/v1/orgs/${t.orgId}`;
+    expect((await api("GET", path, { token: jwt })).status).toBe(200);
+
+    const [h, p, s] = jwt.split(".");
+    const flipped = s!.slice(0, -2) + (s!.slice(-2) === "AA" ? "BB" : "AA");
+    expect((await api("GET", path, { token: `${h}.${p}.${flipped}` })).status).toBe(401);
+    // Payload tampering: claim another org with the original signature.
+    const forged = btoa(JSON.stringify({ ...decodeJwt(jwt), role: "admin", org_id: "someone-else" })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    expect((await api("GET", path, { token: `${h}.${forged}.${s}` })).status).toBe(401);
+
+    const claims = { sub: u.userId, org_id: t.orgId, role: "admin", kind: "user" };
+    const foreign = await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer("switchyard").setExpirationTime("1h").sign(new TextEncoder().encode("not-the-secret"));
+    expect((await api("GET", path, { token: foreign })).status).toBe(401);
+    const expired = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer("switchyard")
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(new TextEncoder().encode(env.JWT_SECRET));
+    expect((await api("GET", path, { token: expired })).status).toBe(401);
+    const unsigned = `${btoa(JSON.stringify({ alg: "none" })).replace(/=+$/, "")}.${p}.`;
+    expect((await api("GET", path, { token: unsigned })).status).toBe(401);
+  });
+});
