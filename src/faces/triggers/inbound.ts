@@ -1,0 +1,70 @@
+import type { Context } from "hono";
+import { AppError } from "../../core/errors";
+import type { Env } from "../../env";
+import type { AppEnv } from "../../http/router";
+import type { InboundRequest } from "../../providers/types";
+import type { Reply } from "../../services/ingest";
+
+/** Default largest accepted webhook body (1 MiB) when MAX_BODY_BYTES is unset. */
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+
+const dec = new TextDecoder();
+
+const tooLarge = (max: number) =>
+  new AppError("payload_too_large", `request body is larger than ${max} bytes`, [
+    { loc: ["body"], msg: `request body is larger than ${max} bytes (MAX_BODY_BYTES)`, type: "payload_too_large", ctx: { max_bytes: max } },
+  ]);
+
+/** MAX_BODY_BYTES as a positive integer, else the default. */
+export function maxBodyBytes(env: Env): number {
+  const n = Number(env.MAX_BODY_BYTES);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_MAX_BODY_BYTES;
+}
+
+/**
+ * Reads the body as bytes, refusing with 413 when `Content-Length` announces more than `max`
+ * or when the bytes actually received exceed it (chunked bodies, lying headers). Stops
+ * reading as soon as the limit is crossed.
+ */
+export async function readBodyLimited(req: Request, max: number): Promise<Uint8Array> {
+  const cl = req.headers.get("content-length");
+  if (cl && /^\d+$/.test(cl) && Number(cl) > max) throw tooLarge(max);
+  if (!req.body) return new Uint8Array();
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(max);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const ch of chunks) {
+    out.set(ch, off);
+    off += ch.byteLength;
+  }
+  return out;
+}
+
+/** Builds the verifier's view of a request: lower-cased headers, query, raw bytes, UTF-8 text. */
+export async function inboundOf(c: Context<AppEnv>): Promise<InboundRequest> {
+  const raw = await readBodyLimited(c.req.raw, maxBodyBytes(c.env));
+  const headers: Record<string, string> = {};
+  c.req.raw.headers.forEach((v, k) => {
+    headers[k.toLowerCase()] = v;
+  });
+  return { headers, query: c.req.query(), raw, text: dec.decode(raw) };
+}
+
+/** Turns a service reply into a Response (text/plain echoes are marked nosniff). */
+export function toResponse(reply: Reply): Response {
+  const headers: Record<string, string> = { "content-type": `${reply.contentType}; charset=utf-8` };
+  if (reply.contentType === "text/plain") headers["x-content-type-options"] = "nosniff";
+  return new Response(reply.body, { status: reply.status, headers });
+}

@@ -1,0 +1,192 @@
+import { and, eq, isNull, or, type SQL } from "drizzle-orm";
+import { AppError } from "../core/errors";
+import { uuidv7, UUID_RE } from "../core/ids";
+import type { Db } from "../db/client";
+import { connections, events, triggers } from "../db/schema";
+import { inOrg } from "../db/scope";
+import type { Env } from "../env";
+import { triggerEventFilter } from "../providers/catalog";
+import { schemeOf, verifyDelivery } from "../providers/registry";
+import type { Described, Handshake, InboundRequest, VerifyKeys } from "../providers/types";
+import type { Task } from "../queue/messages";
+import { openSecrets } from "./connection-secrets";
+
+type TriggerRow = typeof triggers.$inferSelect;
+/** A trigger with its connection's sealed secrets, read in one query. */
+export interface Candidate {
+  trigger: TriggerRow;
+  secretsEnc: string | null;
+}
+
+/** What the HTTP face sends back. */
+export type Reply = Handshake;
+
+/** Most provider-routed candidates verified per delivery (bounds CPU per request). */
+export const MAX_CANDIDATES = 50;
+/** Header names never stored with an event (credentials, not provider signatures). */
+const DROP_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
+
+const json = (status: number, body: unknown): Reply => ({ status, contentType: "application/json", body: JSON.stringify(body) });
+const refuse = (code: "invalid_signature" | "trigger_disabled" | "not_found", msg: string, ctx?: Record<string, unknown>) =>
+  new AppError(code, msg, [{ loc: code === "not_found" ? ["path", "webhook_id"] : [], msg, type: code, ...(ctx ? { ctx } : {}) }]);
+
+const selectCandidates = (db: Db, where: SQL | undefined) =>
+  db
+    .select({ trigger: triggers, secretsEnc: connections.secretsEnc })
+    .from(triggers)
+    .leftJoin(connections, and(eq(connections.connectionId, triggers.connectionId), eq(connections.orgId, triggers.orgId)))
+    .where(where);
+
+/** Decrypts a candidate's connection secrets into verification keys (empty when it has none). */
+export async function keysOf(env: Env, c: Candidate): Promise<VerifyKeys> {
+  const config = c.trigger.triggerConfig ?? {};
+  if (!c.secretsEnc) return { config };
+  try {
+    const s = await openSecrets(env.ENCRYPTION_KEY, c.secretsEnc);
+    const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+    return { config, signingSecret: text(s.signing_secret), clientState: text(s.client_state) };
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "connection secrets could not be decrypted", trigger: c.trigger.projectTriggerId, error: String(err) }));
+    return { config };
+  }
+}
+
+/**
+ * Handles `POST /v1/webhooks/{webhook_id}` after the size check: resolve → verify → dedup →
+ * store → enqueue `event.route`. `webhook_id` is a trigger UUID (one D1 read joining the
+ * connection) or a webhook provider id (routed by the provider's own identifiers to ENABLED
+ * triggers whose `route_key` matches or is unset; one event per trigger that verifies).
+ * Errors are AppErrors (404, 401 invalid_signature, 409 trigger_disabled, 422 json_invalid).
+ * Never calls a Durable Object.
+ */
+export async function ingestWebhook(env: Env, db: Db, webhookId: string, req: InboundRequest, now: Date): Promise<Reply> {
+  if (UUID_RE.test(webhookId)) {
+    const c = (await selectCandidates(db, eq(triggers.projectTriggerId, webhookId.toLowerCase())).limit(1))[0];
+    const scheme = c && c.trigger.triggerType === "webhook" ? schemeOf(c.trigger.providerId) : null;
+    if (!c || !scheme) throw refuse("not_found", `no webhook trigger ${webhookId}; check the webhook_url in the trigger's webhook_data`);
+    const pre = scheme.preHandshake?.(req);
+    if (pre) return pre;
+    const verdict = await verifyDelivery(c.trigger.providerId, req, await keysOf(env, c), now);
+    if (!verdict.ok) throw refuse("invalid_signature", verdict.reason);
+    if (verdict.handshake) return verdict.handshake;
+    if (c.trigger.status !== "ENABLED") {
+      throw refuse("trigger_disabled", `trigger ${webhookId} is disabled; enable it (POST /triggers/${webhookId}/enable) — the delivery was not stored, so the provider will retry it`, {
+        project_trigger_id: webhookId,
+      });
+    }
+    const stored = await store(env, db, [c.trigger], verdict, req, now);
+    return json(200, { event_id: stored[0]!.event_id, duplicate: stored[0]!.duplicate });
+  }
+
+  const scheme = schemeOf(webhookId);
+  if (!scheme) throw refuse("not_found", `'${webhookId}' is neither a trigger UUID nor a webhook provider id`);
+  const pre = scheme.preHandshake?.(req);
+  if (pre) return pre;
+  const described = await scheme.describe(req);
+  const rk = described.routeKey;
+  const cands = await selectCandidates(
+    db,
+    and(eq(triggers.providerId, webhookId), eq(triggers.status, "ENABLED"), eq(triggers.triggerType, "webhook"), rk ? or(eq(triggers.routeKey, rk), isNull(triggers.routeKey)) : undefined),
+  ).limit(MAX_CANDIDATES);
+  if (cands.length === 0) {
+    throw refuse("not_found", `no enabled ${webhookId} trigger ${rk ? `has route_key '${rk}' (or none)` : "exists"}; create one with route_key set to the provider's id`);
+  }
+  const verified: TriggerRow[] = [];
+  let lastReason = "";
+  for (const c of cands) {
+    const v = await verifyDelivery(webhookId, req, await keysOf(env, c), now);
+    if (v.ok) verified.push(c.trigger);
+    else lastReason = v.reason;
+  }
+  if (verified.length === 0) throw refuse("invalid_signature", `no ${webhookId} trigger's secret verifies this delivery: ${lastReason}`);
+  if (described.handshake) return described.handshake;
+  const stored = await store(env, db, verified, described, req, now);
+  return json(200, { event_id: stored[0]!.event_id, duplicate: stored[0]!.duplicate, events: stored });
+}
+
+/**
+ * Stores a delivery for a trigger already authenticated by other means (the deprecated
+ * `/organizations/…/webhook/key/{api_key}` path): same dedup, storage and enqueue as
+ * ingestion, without a provider signature. 409 when the trigger is disabled.
+ */
+export async function ingestTrusted(env: Env, db: Db, trigger: TriggerRow, req: InboundRequest, now: Date): Promise<Reply> {
+  if (trigger.status !== "ENABLED") throw refuse("trigger_disabled", `trigger ${trigger.projectTriggerId} is disabled; enable it first`);
+  const scheme = schemeOf(trigger.providerId) ?? schemeOf("webhook")!;
+  const described = await scheme.describe(req);
+  const stored = await store(env, db, [trigger], { ...described, jsonError: undefined }, req, now);
+  return json(200, { event_id: stored[0]!.event_id, duplicate: stored[0]!.duplicate });
+}
+
+interface Stored {
+  project_trigger_id: string;
+  event_id: string;
+  duplicate: boolean;
+}
+
+/**
+ * Inserts one event per trigger with `ON CONFLICT (project_trigger_id, dedup_key) DO NOTHING`,
+ * reads the original for duplicates, and enqueues `event.route` for new events whose type the
+ * trigger accepts (others are stored as `unmatched`). If the queue refuses, the new rows are
+ * removed and a 503 tells the provider to retry, so nothing is stored but never routed.
+ */
+async function store(env: Env, db: Db, rows: TriggerRow[], d: Described, req: InboundRequest, now: Date): Promise<Stored[]> {
+  if (d.jsonError) throw new AppError("validation_error", d.jsonError, [{ loc: ["body"], msg: `${d.jsonError}; this provider's deliveries must be JSON`, type: "json_invalid" }]);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (!DROP_HEADERS.has(k)) headers[k] = v;
+  const receivedAt = now.toISOString();
+  const values = rows.map((t) => {
+    const filter = triggerEventFilter(t.providerId, t.triggerId);
+    return {
+      eventId: uuidv7(now.getTime()),
+      orgId: t.orgId,
+      appId: t.projectId,
+      projectTriggerId: t.projectTriggerId,
+      providerId: t.providerId,
+      eventType: d.eventType,
+      dedupKey: d.dedupKey,
+      headers,
+      body: req.text,
+      status: filter && filter !== d.eventType ? ("unmatched" as const) : ("received" as const),
+      receivedAt,
+    };
+  });
+  const insert = (v: (typeof values)[number]) =>
+    db.insert(events).values(v).onConflictDoNothing({ target: [events.projectTriggerId, events.dedupKey] }).returning({ eventId: events.eventId });
+  const [first, ...rest] = values.map(insert);
+  const results = rest.length ? await db.batch([first!, ...rest]) : [await first!];
+  const out: Stored[] = [];
+  const fresh: { orgId: string; eventId: string }[] = [];
+  for (const [i, v] of values.entries()) {
+    const got = results[i]?.[0]?.eventId;
+    if (got) {
+      out.push({ project_trigger_id: v.projectTriggerId, event_id: got, duplicate: false });
+      if (v.status === "received") fresh.push({ orgId: v.orgId, eventId: got });
+      continue;
+    }
+    const orig = (
+      await db
+        .select({ eventId: events.eventId })
+        .from(events)
+        .where(inOrg(events, v.orgId, eq(events.projectTriggerId, v.projectTriggerId), eq(events.dedupKey, v.dedupKey)))
+        .limit(1)
+    )[0];
+    out.push({ project_trigger_id: v.projectTriggerId, event_id: orig?.eventId ?? v.eventId, duplicate: true });
+  }
+  await enqueue(env, db, fresh);
+  return out;
+}
+
+async function enqueue(env: Env, db: Db, fresh: { orgId: string; eventId: string }[]): Promise<void> {
+  if (fresh.length === 0) return;
+  const tasks: Task[] = fresh.map((e) => ({ v: 1, kind: "event.route", event_id: e.eventId }));
+  try {
+    if (tasks.length === 1) await env.TASKS.send(tasks[0]!);
+    else await env.TASKS.sendBatch(tasks.map((body) => ({ body })));
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "enqueue failed; rolling back events", events: fresh.map((e) => e.eventId), error: String(err) }));
+    for (const e of fresh) await db.delete(events).where(inOrg(events, e.orgId, eq(events.eventId, e.eventId)));
+    throw new AppError("internal", "the work queue is unavailable; the delivery was not stored — retry it", [
+      { loc: [], msg: "the work queue is unavailable; the delivery was not stored — retry it", type: "queue_unavailable" },
+    ]);
+  }
+}

@@ -1,0 +1,56 @@
+/** Shared helpers of the trigger route tests: create triggers through the API, post deliveries, read stored events. */
+import { SELF } from "cloudflare:test";
+import { eq } from "drizzle-orm";
+import { expect } from "vitest";
+import { hmac, toBase64, toHex } from "../../../src/core/crypto";
+import { events } from "../../../src/db/schema";
+import { api, db, makeConnection, type Tenant } from "../../fixtures";
+
+/** Creates (and by default enables) a trigger through the API; a connection is made when `secrets` is given. */
+export async function makeTrigger(
+  t: Tenant,
+  providerId: string,
+  secrets: Record<string, unknown> | null,
+  opts: { triggerId?: string; routeKey?: string; config?: Record<string, unknown>; enable?: boolean } = {},
+): Promise<string> {
+  const connection_id = secrets ? await makeConnection(t, providerId, secrets) : null;
+  const res = await api("POST", `/projects/${t.appId}/triggers`, {
+    token: t.tokens.editor,
+    body: { provider_id: providerId, trigger_id: opts.triggerId ?? "on_any_event", connection_id, route_key: opts.routeKey, trigger_config: opts.config },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const id = res.body.project_trigger_id as string;
+  if (opts.enable !== false) expect((await api("POST", `/triggers/${id}/enable`, { token: t.tokens.editor })).status).toBe(200);
+  return id;
+}
+
+/** POSTs a raw body to a path of the Worker and returns status, parsed body and headers. */
+export async function post(path: string, body: string | ReadableStream, headers: Record<string, string> = {}) {
+  const res = await SELF.fetch(`http://sy.test${path}`, { method: "POST", headers, body });
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* text reply */
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** Stored events of a trigger. */
+export const eventsOf = (triggerId: string) => db().select().from(events).where(eq(events.projectTriggerId, triggerId));
+
+/** Slack scheme (api.slack.com "Verifying requests from Slack"): v0=hex HMAC-SHA256 of `v0:${ts}:${body}`. */
+export async function slackHeaders(secret: string, body: string, ts = Math.floor(Date.now() / 1000)): Promise<Record<string, string>> {
+  return {
+    "content-type": "application/json",
+    "x-slack-request-timestamp": String(ts),
+    "x-slack-signature": `v0=${toHex(await hmac("SHA-256", secret, `v0:${ts}:${body}`))}`,
+  };
+}
+
+/** Shopify scheme (shopify.dev "Verify webhooks"): base64 HMAC-SHA256 of the raw body. */
+export const shopifySig = async (secret: string, body: string) => toBase64(await hmac("SHA-256", secret, body));
+
+/** Typeform scheme (Typeform "Secure your webhooks"): `sha256=` + base64 HMAC-SHA256 of the raw body. */
+export const typeformSig = async (secret: string, body: string) => `sha256=${toBase64(await hmac("SHA-256", secret, body))}`;
