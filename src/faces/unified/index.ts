@@ -1,4 +1,10 @@
 import { createRouter } from "../../http/router";
+import { registerUnifiedActionRoute } from "./actions";
+import { registerApprovalRoutes } from "./approvals";
+import { registerPipelineRoutes } from "./pipelines";
 
-/** The unified face. Routes are added in this folder, one file per resource. */
+/** The unified face (seed 002): `POST /api/v2/actions`, `GET/POST /api/v2/pipelines`, and run approvals. */
 export const unifiedRouter = createRouter();
+registerUnifiedActionRoute(unifiedRouter);
+registerPipelineRoutes(unifiedRouter);
+registerApprovalRoutes(unifiedRouter);

@@ -1,5 +1,6 @@
 import { nowIso, uuidv7 } from "../../../src/core/ids";
-import { triggers } from "../../../src/db/schema";
+import { eq } from "drizzle-orm";
+import { actions, triggers } from "../../../src/db/schema";
 import { db, type Tenant } from "../../fixtures";
 
 /** Inserts a trigger row straight into D1 (the triggers face is another area). */
@@ -35,4 +36,45 @@ export function upstreamHandler(host: string, handle: (req: Request) => Response
     if (new URL(req.url).host === host) return handle(req);
     return real(input, init);
   };
+}
+
+/** Inserts an action row straight into D1 (defaults: enabled, no approval, empty payload). */
+export async function makeAction(
+  tenant: Tenant,
+  endpointId: string,
+  opts: { name?: string; approvalRequired?: boolean; payload?: unknown; manualInputsSchema?: unknown; entityType?: string | null; owner?: unknown; isEnabled?: boolean; appId?: string } = {},
+): Promise<string> {
+  const id = uuidv7();
+  const t = nowIso();
+  await db().insert(actions).values({
+    actionId: id,
+    orgId: tenant.orgId,
+    workspaceId: tenant.workspaceId,
+    appId: opts.appId ?? tenant.appId,
+    endpointId,
+    name: opts.name ?? "deploy",
+    namespaceId: "ns",
+    payload: opts.payload ?? {},
+    approvalRequired: opts.approvalRequired ?? false,
+    manualInputsSchema: opts.manualInputsSchema ?? null,
+    entityType: opts.entityType ?? null,
+    owner: opts.owner ?? null,
+    isEnabled: opts.isEnabled ?? true,
+    createdBy: "test",
+    createdAt: t,
+    updatedAt: t,
+  });
+  return id;
+}
+
+/** Loads an action row (for startExecution in tests). */
+export async function actionRow(actionId: string) {
+  return (await db().select().from(actions).where(eq(actions.actionId, actionId)))[0]!;
+}
+
+/** Every task body passed to TASKS.send / sendBatch by a spy pair. */
+export function sentBodies(send: { mock: { calls: unknown[][] } }, sendBatch?: { mock: { calls: unknown[][] } }): { kind: string; [k: string]: unknown }[] {
+  const one = send.mock.calls.map((c) => c[0] as { kind: string });
+  const many = (sendBatch?.mock.calls ?? []).flatMap((c) => [...(c[0] as Iterable<{ body: { kind: string } }>)].map((m) => m.body));
+  return [...one, ...many];
 }

@@ -1,0 +1,94 @@
+import { env } from "cloudflare:test";
+import { eq } from "drizzle-orm";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { runs } from "../../../src/db/schema";
+import { startExecution } from "../../../src/services/executions";
+import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
+import { actionRow, makeAction, sentBodies } from "../durable/helpers";
+
+afterEach(() => vi.restoreAllMocks());
+
+async function waitingRun(tenant: Tenant) {
+  const ep = await makeEndpoint(tenant, "https://receiver.test/hook");
+  const actionId = await makeAction(tenant, ep, { approvalRequired: true });
+  const started = await startExecution(db(), env, { action: await actionRow(actionId), triggerType: "api", invokedBy: "test" });
+  expect(started.status).toBe("pending_approval");
+  return started;
+}
+const runRow = async (id: string) => (await db().select().from(runs).where(eq(runs.runId, id)))[0]!;
+
+describe("POST /v1/runs/{run_id}/approve|reject", () => {
+  it("50 concurrent approve/reject calls: exactly one wins, the rest get 409 naming the winner", async () => {
+    const tenant = await makeTenant();
+    const { run_id } = await waitingRun(tenant);
+    const send = vi.spyOn(env.TASKS, "send");
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      api("POST", `/v1/runs/${run_id}/${i % 2 ? "approve" : "reject"}`, { token: tenant.tokens.editor, body: { message: `call ${i}` } }),
+    );
+    const res = await Promise.all(calls);
+    const won = res.filter((r) => r.status === 200);
+    const lost = res.filter((r) => r.status === 409);
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(49);
+    for (const l of lost) {
+      expect(l.body.detail[0].type).toBe("conflict");
+      expect(l.body.detail[0].msg).toMatch(/^run already (approved|rejected) by /);
+    }
+    const run = await runRow(run_id);
+    const deliveries = sentBodies(send).filter((t) => t.kind === "run.deliver" && t.run_id === run_id);
+    if (won[0]!.body.status === "rejected") {
+      expect(run.status).toBe("rejected");
+      expect(deliveries).toHaveLength(0);
+    } else {
+      expect(["pending", "running", "success", "failed"]).toContain(run.status);
+      expect(deliveries).toHaveLength(1);
+    }
+    expect(run.decidedBy).toBeTruthy();
+    expect(lost.every((l) => l.body.detail[0].msg.endsWith(run.decidedBy!))).toBe(true);
+  });
+
+  it("a rejected run never delivers and keeps the message", async () => {
+    const tenant = await makeTenant();
+    const { run_id } = await waitingRun(tenant);
+    const send = vi.spyOn(env.TASKS, "send");
+    const res = await Promise.all(Array.from({ length: 50 }, () => api("POST", `/v1/runs/${run_id}/reject`, { token: tenant.tokens.admin, body: { message: "not today" } })));
+    expect(res.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(res.filter((r) => r.status === 409)).toHaveLength(49);
+    const run = await runRow(run_id);
+    expect(run).toMatchObject({ status: "rejected", decisionMessage: "not today" });
+    expect(sentBodies(send).filter((t) => t.kind === "run.deliver")).toHaveLength(0);
+    // Approving afterwards is still refused.
+    const late = await api("POST", `/v1/runs/${run_id}/approve`, { token: tenant.tokens.admin });
+    expect(late.status).toBe(409);
+  });
+
+  it("approve releases the run for delivery and records who decided", async () => {
+    const tenant = await makeTenant();
+    const { run_id } = await waitingRun(tenant);
+    const send = vi.spyOn(env.TASKS, "send");
+    const res = await api("POST", `/v1/runs/${run_id}/approve`, { token: tenant.tokens.editor });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ run_id, status: "pending", decided_by: expect.any(String) });
+    expect(sentBodies(send).filter((t) => t.kind === "run.deliver" && t.run_id === run_id)).toHaveLength(1);
+  });
+
+  it("refuses runner and viewer (403), other tenants (404), unknown ids (404) and runs not waiting (409)", async () => {
+    const tenant = await makeTenant();
+    const other = await makeTenant("other");
+    const { run_id } = await waitingRun(tenant);
+    expect((await api("POST", `/v1/runs/${run_id}/approve`, { token: tenant.tokens.runner })).status).toBe(403);
+    expect((await api("POST", `/v1/runs/${run_id}/reject`, { token: tenant.tokens.viewer })).status).toBe(403);
+    const foreign = await api("POST", `/v1/runs/${run_id}/approve`, { token: other.tokens.admin });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.detail[0].type).toBe("not_found");
+    expect((await api("POST", `/v1/runs/00000000-0000-7000-8000-000000000000/approve`, { token: tenant.tokens.admin })).status).toBe(404);
+    expect((await api("POST", `/v1/runs/${run_id}/approve`)).status).toBe(401);
+    const ep = await makeEndpoint(tenant, "https://receiver.test/hook");
+    const plain = await startExecution(db(), env, { action: await actionRow(await makeAction(tenant, ep)), triggerType: "api" });
+    const notWaiting = await api("POST", `/v1/runs/${plain.run_id}/approve`, { token: tenant.tokens.admin });
+    expect(notWaiting.status).toBe(409);
+    expect(notWaiting.body.detail[0].msg).toMatch(/not waiting for approval/);
+    // The run is still waiting: the refused calls changed nothing.
+    expect((await runRow(run_id)).status).toBe("pending_approval");
+  });
+});
