@@ -1,5 +1,5 @@
 import { hmac, safeEqual, toBase64 } from "../core/crypto";
-import { bodyHashKey, header, parseBody } from "./body";
+import { bodyHashKey, header } from "./body";
 import type { ProviderScheme } from "./types";
 
 /**
@@ -24,7 +24,6 @@ export const shopify: ProviderScheme = {
       dedupKey: id ? `shopify:${id}` : await bodyHashKey(req),
       eventType: header(req, "x-shopify-topic"),
       routeKey: header(req, "x-shopify-shop-domain"),
-      jsonError: parseBody(req).jsonError ?? undefined,
     };
   },
 };
