@@ -134,4 +134,16 @@ describe("actions CRUD", () => {
     expect((await api("POST", `${path}/trigger`, { token: t.tokens.viewer })).status).toBe(403);
     expect((await api("POST", actionsPath(t), { token: t.tokens.viewer, body: { name: "n", endpoint_id: a.endpoint_id, namespace_id: "n" } })).status).toBe(403);
   });
+
+  it("answers malformed JSON with a FastAPI-style 422 and documents every route in /openapi.json", async () => {
+    const t = await makeTenant();
+    const bad = await api("POST", actionsPath(t), { token: t.tokens.editor, body: "{not json", headers: { "content-type": "application/json" } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail[0].loc[0]).toBe("body");
+    const doc = await api("GET", "/openapi.json");
+    const base = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/actions";
+    expect(Object.keys(doc.body.paths[base])).toEqual(expect.arrayContaining(["get", "post"]));
+    expect(Object.keys(doc.body.paths[`${base}/{action_id}`])).toEqual(expect.arrayContaining(["get", "put", "delete"]));
+    for (const p of ["enable", "disable", "trigger", "runs", "runs/{run_id}"]) expect(doc.body.paths[`${base}/{action_id}/${p}`]).toBeTruthy();
+  });
 });
