@@ -22,10 +22,15 @@ const OAuthErrorOut = z
 const token = createRoute({
   method: "post", path: "/v1/oauth/token", tags: ["OAuth2"], summary: "OAuth2 Token Endpoint", security: [],
   description: "RFC 6749 token endpoint. `grant_type=password` (username = email) issues a user token; `grant_type=client_credentials` (client_id = API key id, client_secret = API key token, in the body or HTTP Basic) issues a token with the key's role. The access token is an HS256 JWT, valid for `expires_in` seconds.",
+  // A plain reference, not a zod schema: the body is parsed by hand so that every malformed
+  // request is answered in the RFC 6749 shape rather than the REST 415/422 shape.
   request: {
     body: {
-      required: false,
-      content: { "application/x-www-form-urlencoded": { schema: TokenIn }, "application/json": { schema: TokenIn } },
+      required: true,
+      content: {
+        "application/x-www-form-urlencoded": { schema: { $ref: "#/components/schemas/TokenRequest" } },
+        "application/json": { schema: { $ref: "#/components/schemas/TokenRequest" } },
+      },
     },
   },
   responses: {
@@ -55,24 +60,51 @@ const oauthError = (c: Context<AppEnv>, error: OAuthError["error"], description:
 
 /** Registers `POST /v1/oauth/token` (authenticates on its own: no bearer token needed). */
 export function registerOAuth(r: OpenAPIHono<AppEnv>): void {
-  r.openapi(
-    token,
-    async (c) => {
-      const req: TokenRequest = { ...basicCredentials(c.req.header("authorization")), ...stripEmpty(c.req.valid("json")), ...stripEmpty(c.req.valid("form")) };
-      try {
-        return c.json(await issueToken(c.env, getDb(c.env.DB), req), 200, NO_STORE);
-      } catch (err) {
-        if (err instanceof OAuthError) return oauthError(c, err.error, err.description);
-        throw err;
-      }
-    },
-    (result, c) => {
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        return oauthError(c, "invalid_request", `${issue?.path.join(".") || "body"}: ${issue?.message ?? "malformed request"}`);
-      }
-    },
-  );
+  r.openAPIRegistry.register("TokenRequest", TokenIn);
+  // Lets /docs "Authorize" with a user's email and password (the triggers document's OAuth2 password flow).
+  r.openAPIRegistry.registerComponent("securitySchemes", "oauth2", {
+    type: "oauth2",
+    flows: { password: { tokenUrl: "/v1/oauth/token", scopes: {} }, clientCredentials: { tokenUrl: "/v1/oauth/token", scopes: {} } },
+  });
+  r.openapi(token, async (c) => {
+    const body = await readBody(c);
+    if (typeof body === "string") return oauthError(c, "invalid_request", body);
+    const parsed = TokenIn.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return oauthError(c, "invalid_request", `${issue?.path.join(".") || "body"}: ${issue?.message ?? "malformed request"}`);
+    }
+    const req: TokenRequest = { ...basicCredentials(c.req.header("authorization")), ...stripEmpty(parsed.data) };
+    try {
+      return c.json(await issueToken(c.env, getDb(c.env.DB), req), 200, NO_STORE);
+    } catch (err) {
+      if (err instanceof OAuthError) return oauthError(c, err.error, err.description);
+      throw err;
+    }
+  });
+}
+
+/** The request parameters as an object, or a description of why the body is unusable. */
+async function readBody(c: Context<AppEnv>): Promise<Record<string, unknown> | string> {
+  const type = (c.req.header("content-type") ?? "").toLowerCase();
+  if (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data")) {
+    try {
+      return await c.req.parseBody();
+    } catch {
+      return "the form body could not be parsed";
+    }
+  }
+  const text = await c.req.text();
+  if (type.startsWith("application/json") || (!type && text.trim().startsWith("{"))) {
+    try {
+      const v: unknown = JSON.parse(text);
+      return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : "the JSON body must be an object";
+    } catch {
+      return "the body is not valid JSON";
+    }
+  }
+  if (!type && !text) return {};
+  return "send the parameters as application/x-www-form-urlencoded (or JSON)";
 }
 
 function stripEmpty(o: Record<string, unknown>): TokenRequest {

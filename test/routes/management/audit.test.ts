@@ -84,5 +84,7 @@ describe("OpenAPI document", () => {
     const endpointCreate = paths["/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints"]!.post as any;
     expect(endpointCreate.responses["201"].content["application/json"].schema).toBeDefined();
     expect(endpointCreate.responses["422"]).toBeDefined();
+    expect(doc.components.schemas.TokenRequest).toBeDefined();
+    expect(doc.components.securitySchemes.oauth2.flows.password.tokenUrl).toBe("/v1/oauth/token");
   });
 });

@@ -99,6 +99,11 @@ describe("POST /v1/oauth/token", () => {
     const badJson = await tokenRequest({ grant_type: 42 as unknown as string }, { json: true });
     expect(badJson.status).toBe(400);
     expect(badJson.body.error).toBe("invalid_request");
+    for (const [type, body] of [["application/json", "{broken"], ["application/json", "[1]"], ["text/plain", "grant_type=password"]]) {
+      const res = await SELF.fetch("http://sy.test/v1/oauth/token", { method: "POST", headers: { "content-type": type! }, body });
+      expect(res.status, `${type} ${body}`).toBe(400);
+      expect(await res.json()).toEqual({ error: "invalid_request", error_description: expect.any(String) });
+    }
   });
 
   it("a tampered, foreign-signed or expired token gets 401", async () => {
