@@ -102,7 +102,7 @@ function checkShape(b: z.infer<typeof UnifiedIn>): string[] {
 }
 
 /** One batch target: its result, with a domain error turned into `{code, message}` and the status it maps to. */
-async function perTarget(ctx: Ctx, b: z.infer<typeof UnifiedIn>, id: string): Promise<ResultT> {
+async function perTarget(ctx: Ctx, b: z.infer<typeof UnifiedIn>, id: string, overrides: Record<string, string> | undefined): Promise<ResultT> {
   try {
     const data = await (async () => {
       if (b.type === "task") {
@@ -111,7 +111,7 @@ async function perTarget(ctx: Ctx, b: z.infer<typeof UnifiedIn>, id: string): Pr
         return taskStop(ctx, id, b.message);
       }
       if (b.action === "status") return pipelineStatusOf(ctx, id);
-      if (b.action === "run") return pipelineRun(ctx, id, envOverrides(b.settings));
+      if (b.action === "run") return pipelineRun(ctx, id, overrides);
       if (b.action === "delete") return pipelineDelete(ctx, id);
       return pipelineControl(ctx, b.action as "stop" | "reset" | "approve" | "reject", id, b.message);
     })();
@@ -147,8 +147,10 @@ export function registerUnifiedActionRoute(router: ReturnType<typeof createRoute
       const status = b.action === "create" ? 201 : 200;
       return c.json({ action: b.action, type: b.type, version: 1 as const, results: [{ target: id, ok: true, status, data }] }, status);
     }
+    // Request-level: a bad settings.env is a 422 for the whole call, not a per-target failure.
+    const overrides = b.type === "pipeline" && b.action === "run" ? envOverrides(b.settings) : undefined;
     const results: ResultT[] = [];
-    for (const id of targets) results.push(await perTarget(ctx, b, id));
+    for (const id of targets) results.push(await perTarget(ctx, b, id, overrides));
     note(ctx.actor.orgId, { targets, results: results.map((r) => ({ target: r.target, ok: r.ok, status: r.status, error: r.error?.message })) });
     const failed = results.filter((r) => !r.ok);
     const status = failed.length === 0 ? 200 : failed.length < results.length ? 207 : new Set(failed.map((r) => r.status)).size === 1 ? failed[0]!.status : 207;
