@@ -25,9 +25,8 @@ const del = createRoute({ method: "delete", path, tags, summary: "Delete Org and
 
 const onUpdate: RouteHandler<ReturnType<typeof update>, AppEnv> = async (c) => {
   const { org_id } = c.req.valid("param");
-  const out = await updateOrg(ctxOf(c), org_id, c.req.valid("json"));
   c.set("audit", { action: "org.update", targetType: "org", targetId: org_id });
-  return c.json(out, 200);
+  return c.json(await updateOrg(ctxOf(c), org_id, c.req.valid("json")), 200);
 };
 
 /** Registers the org routes. */
@@ -46,8 +45,8 @@ export function registerOrgs(r: OpenAPIHono<AppEnv>): void {
   r.openapi(update("patch"), onUpdate);
   r.openapi(del, async (c) => {
     const { org_id } = c.req.valid("param");
-    await deleteOrg(ctxOf(c), org_id);
     c.set("audit", { action: "org.delete", targetType: "org", targetId: org_id });
+    await deleteOrg(ctxOf(c), org_id);
     return c.body(null, 204);
   });
 }
