@@ -91,7 +91,8 @@ describe("delivery engine end to end", () => {
     expect(res.status).toBe(200);
     const a = await waitFor(async () => receiver.requests.find((r) => r.path === "/fan-a"), "fan-out to a");
     await waitFor(async () => receiver.requests.find((r) => r.path === "/fan-b"), "fan-out to b");
-    expect(JSON.parse(a.body)).toEqual({ order: "42" });
+    // A string that is exactly one {{ expression }} keeps the value's JSON type.
+    expect(JSON.parse(a.body)).toEqual({ order: 42 });
     await new Promise((r) => setTimeout(r, 1_000));
     expect(receiver.requests.filter((r) => r.path.startsWith("/fan-"))).toHaveLength(2);
     const ev = await call("GET", `/v1/orgs/${t.orgId}/events/${res.body.event_id}`, { token: t.token });
