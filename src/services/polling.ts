@@ -56,11 +56,13 @@ export async function fetchPolledItems(env: Env, db: Db, trigger: TriggerRow): P
 export async function storeEvents(env: Env, db: Db, trigger: TriggerRow, items: { key: string; type: string; body: unknown }[]): Promise<number> {
   if (items.length === 0) return 0;
   const t = nowIso();
-  const inserts = items.map((i) =>
+  const base = Date.now();
+  // One millisecond apart, so event ids (UUIDv7) keep the emission order (oldest item first).
+  const inserts = items.map((i, n) =>
     db
       .insert(events)
       .values({
-        eventId: uuidv7(),
+        eventId: uuidv7(base + n),
         orgId: trigger.orgId,
         appId: trigger.projectId,
         projectTriggerId: trigger.projectTriggerId,

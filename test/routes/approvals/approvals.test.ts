@@ -1,11 +1,17 @@
 import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runs } from "../../../src/db/schema";
 import { startExecution } from "../../../src/services/executions";
 import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
 import { actionRow, makeAction, sentBodies } from "../durable/helpers";
 
+// The queue is the platform boundary: tests capture tasks and drive the handlers themselves,
+// so the pool's background consumer never races them.
+beforeEach(() => {
+  vi.spyOn(env.TASKS, "send").mockResolvedValue(undefined as never);
+  vi.spyOn(env.TASKS, "sendBatch").mockResolvedValue(undefined as never);
+});
 afterEach(() => vi.restoreAllMocks());
 
 async function waitingRun(tenant: Tenant) {

@@ -1,6 +1,6 @@
 import { createScheduledController, env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { events, triggers } from "../../../src/db/schema";
 import worker from "../../../src/index";
 import type { Task } from "../../../src/queue/messages";
@@ -8,6 +8,12 @@ import { claimDueTriggers, handleTriggerTick } from "../../../src/services/polli
 import { db, makeTenant } from "../../fixtures";
 import { makeTrigger } from "./helpers";
 
+// The queue is the platform boundary: tests capture tasks and drive the handlers themselves,
+// so the pool's background consumer never races them.
+beforeEach(() => {
+  vi.spyOn(env.TASKS, "send").mockResolvedValue(undefined as never);
+  vi.spyOn(env.TASKS, "sendBatch").mockResolvedValue(undefined as never);
+});
 afterEach(() => vi.restoreAllMocks());
 
 const sentTasks = (spy: { mock: { calls: unknown[][] } }): Task[] => spy.mock.calls.flatMap((c) => (c[0] as { body: Task }[]).map((m) => m.body));

@@ -1,12 +1,18 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { events, triggers } from "../../../src/db/schema";
 import { triggerStateFor } from "../../../src/durable/client";
 import type { TriggerState } from "../../../src/durable/trigger-state";
 import { db, makeConnection, makeTenant } from "../../fixtures";
 import { makeTrigger, upstreamHandler } from "./helpers";
 
+// The queue is the platform boundary: tests capture tasks and drive the handlers themselves,
+// so the pool's background consumer never races them.
+beforeEach(() => {
+  vi.spyOn(env.TASKS, "send").mockResolvedValue(undefined as never);
+  vi.spyOn(env.TASKS, "sendBatch").mockResolvedValue(undefined as never);
+});
 afterEach(() => vi.restoreAllMocks());
 
 const ITEMS = [

@@ -1,12 +1,18 @@
 import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { executions, pipelineRuns, runs } from "../../../src/db/schema";
 import { handleRunDeliver } from "../../../src/services/delivery";
 import { handlePipelineAdvance } from "../../../src/services/pipeline-engine";
 import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
 import { makeAction, sentBodies, upstreamHandler } from "../durable/helpers";
 
+// The queue is the platform boundary: tests capture tasks and drive the handlers themselves,
+// so the pool's background consumer never races them.
+beforeEach(() => {
+  vi.spyOn(env.TASKS, "send").mockResolvedValue(undefined as never);
+  vi.spyOn(env.TASKS, "sendBatch").mockResolvedValue(undefined as never);
+});
 afterEach(() => vi.restoreAllMocks());
 
 /** A receiver on a public-looking host; records every delivered JSON body. */

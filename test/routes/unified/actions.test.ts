@@ -1,10 +1,16 @@
 import { env } from "cloudflare:test";
 import { and, eq } from "drizzle-orm";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { auditLog, executions } from "../../../src/db/schema";
 import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
 import { makeAction } from "../durable/helpers";
 
+// The queue is the platform boundary: tests capture tasks and drive the handlers themselves,
+// so the pool's background consumer never races them.
+beforeEach(() => {
+  vi.spyOn(env.TASKS, "send").mockResolvedValue(undefined as never);
+  vi.spyOn(env.TASKS, "sendBatch").mockResolvedValue(undefined as never);
+});
 afterEach(() => vi.restoreAllMocks());
 
 const post = (token: string, body: unknown) => api("POST", "/api/v2/actions", { token, body });
@@ -96,7 +102,7 @@ describe("POST /api/v2/actions — every supported action × type", () => {
     const badUpdate = await post(t, { action: "update", type: "task", version: 1, target: id, settings: { max_retries: "x" } });
     expect(badUpdate.status).toBe(422);
     expect(badUpdate.body.detail[0].loc).toEqual(["body", "settings", "max_retries"]);
-    const send = vi.spyOn(env.TASKS, "send").mockResolvedValue(undefined as never);
+    const send = vi.spyOn(env.TASKS, "send");
     const run = await post(tenant.tokens.runner, { action: "run", type: "task", version: 1, target: [id], settings: { inputs: { who: "ops" } } });
     expect(run.status).toBe(200);
     expect(run.body.results[0]).toMatchObject({ target: id, ok: true, status: 200, data: { action_id: id, status: "pending" } });
