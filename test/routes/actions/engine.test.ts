@@ -1,4 +1,4 @@
-import { createMessageBatch, createExecutionContext, env } from "cloudflare:test";
+import { createMessageBatch, env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { nowIso, uuidv7 } from "../../../src/core/ids";
@@ -161,8 +161,8 @@ describe("dead letters", () => {
     await db().update(runs).set({ status: "running" }).where(eq(runs.runId, r.body.run_id));
     const body = { v: 1, kind: "run.deliver", run_id: r.body.run_id };
     const batch = createMessageBatch("switchyard-dlq", [{ id: "m1", timestamp: new Date(), attempts: 1, body }]);
-    await worker.queue(batch as any, env, createExecutionContext());
-    await worker.queue(createMessageBatch("switchyard-dlq", [{ id: "m2", timestamp: new Date(), attempts: 1, body }]) as any, env, createExecutionContext());
+    await worker.queue(batch as any, env);
+    await worker.queue(createMessageBatch("switchyard-dlq", [{ id: "m2", timestamp: new Date(), attempts: 1, body }]) as any, env);
     expect((await db().select().from(runs).where(eq(runs.runId, r.body.run_id)).get())!).toMatchObject({ status: "failed", errorCode: "dead_lettered" });
     expect((await db().select().from(actions).where(eq(actions.actionId, a.action_id)).get())!).toMatchObject({ failedRuns: 1, runningCount: 0 });
   });
