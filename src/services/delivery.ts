@@ -107,7 +107,12 @@ async function call(env: Env, l: Loaded, run: RunRow, r: Rendered): Promise<Outc
   if (refused) return { ok: false, code: "outbound_policy", message: refused, retry: false };
   const method = ep.method.toUpperCase();
   const body = method === "GET" || method === "HEAD" ? "" : JSON.stringify(r.payload);
-  const headers = new Headers({ ...ep.headers, ...r.headers });
+  let headers: Headers;
+  try {
+    headers = new Headers({ ...ep.headers, ...r.headers });
+  } catch (err) {
+    return { ok: false, code: "invalid_header", message: `a header is not valid HTTP: ${(err as Error).message}`, retry: false };
+  }
   if (body && !headers.has("content-type")) headers.set("content-type", "application/json");
   headers.set("user-agent", "Switchyard/0.1 (+webhook router)");
   headers.set("x-switchyard-thread-id", r.threadId);

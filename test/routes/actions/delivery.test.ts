@@ -160,6 +160,18 @@ describe("trigger → delivery", () => {
     expect(sends).toHaveLength(0);
   });
 
+  it("fails with invalid_header (no retry) when a rendered header is not valid HTTP", async () => {
+    const t = await makeTenant();
+    const a = await createAction(t, { max_retries: 3, headers_template: { "x-note": "line1\nline2" } });
+    const trig = await api("POST", `${actionsPath(t)}/${a.action_id}/trigger`, { token: t.tokens.runner });
+    const seen = receiver(() => new Response("ok"));
+    sends = [];
+    await deliver(trig.body.run_id);
+    expect(seen).toHaveLength(0);
+    expect(sends).toHaveLength(0);
+    expect(await runRow(trig.body.run_id)).toMatchObject({ status: "failed", errorCode: "invalid_header" });
+  });
+
   it("keeps counters exact under 20 concurrent triggers", async () => {
     const t = await makeTenant();
     const a = await createAction(t);
