@@ -13,6 +13,7 @@ export type ErrorCode =
   | "trigger_disabled"
   | "unsupported_media_type"
   | "rate_limited"
+  | "unavailable"
   | "internal";
 
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -26,6 +27,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   trigger_disabled: 409,
   unsupported_media_type: 415,
   rate_limited: 429,
+  unavailable: 503,
   internal: 500,
 };
 

@@ -185,7 +185,7 @@ async function enqueue(env: Env, db: Db, fresh: { orgId: string; eventId: string
   } catch (err) {
     console.error(JSON.stringify({ level: "error", msg: "enqueue failed; rolling back events", events: fresh.map((e) => e.eventId), error: String(err) }));
     for (const e of fresh) await db.delete(events).where(inOrg(events, e.orgId, eq(events.eventId, e.eventId)));
-    throw new AppError("internal", "the work queue is unavailable; the delivery was not stored — retry it", [
+    throw new AppError("unavailable", "the work queue is unavailable; the delivery was not stored — retry it", [
       { loc: [], msg: "the work queue is unavailable; the delivery was not stored — retry it", type: "queue_unavailable" },
     ]);
   }

@@ -59,7 +59,7 @@ async function send(c: Ctx, task: Task): Promise<void> {
     await c.env.TASKS.send(task);
   } catch (e) {
     console.error(JSON.stringify({ level: "error", msg: "enqueue failed", task, error: String(e) }));
-    throw new AppError("internal", "the work queue is unavailable; retry the call");
+    throw new AppError("unavailable", "the work queue is unavailable; retry the call");
   }
 }
 
