@@ -4,6 +4,7 @@
  * every Durable Object request. They forward to the real bindings; nothing is faked.
  */
 import type { Env } from "../src/env";
+import type { Task } from "../src/queue/messages";
 
 export interface Counts {
   d1Statements: number;
@@ -22,10 +23,12 @@ function addMeta(c: Counts, result: unknown) {
   c.d1RowsRead += meta?.rows_read ?? 0;
 }
 
-function wrapStatement(c: Counts, stmt: D1PreparedStatement): D1PreparedStatement {
+const WRITES = /^\s*(insert|update|delete|replace)\b/i;
+
+function wrapStatement(c: Counts, stmt: D1PreparedStatement, sql: string): D1PreparedStatement {
   return new Proxy(stmt, {
     get(target, prop, recv) {
-      if (prop === "bind") return (...args: unknown[]) => wrapStatement(c, target.bind(...args));
+      if (prop === "bind") return (...args: unknown[]) => wrapStatement(c, target.bind(...args), sql);
       if (prop === "run" || prop === "all") {
         return async (...args: unknown[]) => {
           c.d1Statements++;
@@ -37,7 +40,10 @@ function wrapStatement(c: Counts, stmt: D1PreparedStatement): D1PreparedStatemen
       if (prop === "first" || prop === "raw") {
         return async (...args: unknown[]) => {
           c.d1Statements++;
-          return (target[prop] as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          const r = await (target[prop] as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          // raw() carries no meta: a write's RETURNING rows are the rows it wrote.
+          if (prop === "raw" && WRITES.test(sql) && Array.isArray(r)) c.d1RowsWritten += r.length;
+          return r;
         };
       }
       if (prop === "__inner") return target;
@@ -51,7 +57,7 @@ function wrapStatement(c: Counts, stmt: D1PreparedStatement): D1PreparedStatemen
 export function countingD1(c: Counts, db: D1Database): D1Database {
   return new Proxy(db, {
     get(target, prop) {
-      if (prop === "prepare") return (sql: string) => wrapStatement(c, target.prepare(sql));
+      if (prop === "prepare") return (sql: string) => wrapStatement(c, target.prepare(sql), sql);
       if (prop === "batch") {
         return async (stmts: D1PreparedStatement[]) => {
           c.d1Statements += stmts.length;
@@ -73,14 +79,15 @@ export function countingD1(c: Counts, db: D1Database): D1Database {
   });
 }
 
-/** A Queue that counts calls and messages. */
-export function countingQueue<T>(c: Counts, q: Queue<T>): Queue<T> {
+/** A Queue that counts calls and messages; `tap`, when given, receives every message body. */
+export function countingQueue<T>(c: Counts, q: Queue<T>, tap?: T[]): Queue<T> {
   return new Proxy(q, {
     get(target, prop) {
       if (prop === "send") {
         return async (...args: Parameters<Queue<T>["send"]>) => {
           c.queueCalls++;
           c.queueMessages++;
+          tap?.push(args[0]);
           return target.send(...args);
         };
       }
@@ -89,6 +96,7 @@ export function countingQueue<T>(c: Counts, q: Queue<T>): Queue<T> {
           const list = [...msgs];
           c.queueCalls++;
           c.queueMessages += list.length;
+          tap?.push(...list.map((m) => m.body));
           return target.sendBatch(list, opts);
         };
       }
@@ -123,12 +131,12 @@ export function countingDO<T extends Rpc.DurableObjectBranded | undefined>(c: Co
   });
 }
 
-/** The Worker env with every billable binding counted. */
-export function countingEnv(env: Env, c: Counts): Env {
+/** The Worker env with every billable binding counted; `tap` receives every task sent. */
+export function countingEnv(env: Env, c: Counts, tap?: Task[]): Env {
   return {
     ...env,
     DB: countingD1(c, env.DB),
-    TASKS: countingQueue(c, env.TASKS),
+    TASKS: countingQueue(c, env.TASKS, tap),
     DLQ: countingQueue(c, env.DLQ),
     TRIGGER_STATE: countingDO(c, env.TRIGGER_STATE),
   };

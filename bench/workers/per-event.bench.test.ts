@@ -11,6 +11,7 @@ import { getDb } from "../../src/db/client";
 import { actions, triggers } from "../../src/db/schema";
 import { createApp } from "../../src/http/app";
 import { taskHandlers } from "../../src/queue/handlers";
+import type { Task } from "../../src/queue/messages";
 import { makeConnection, makeEndpoint, makeTenant } from "../../test/fixtures";
 import { countingEnv, zeroCounts } from "../counting";
 import { report } from "./report";
@@ -38,14 +39,9 @@ it("counts the platform calls of one routed webhook", async () => {
   const now = new Date();
   const signature = new Webhook(secret).sign(msgId, now, body);
   const ts = String(Math.floor(now.getTime() / 1000));
-  const sent: unknown[] = [];
+  const sent: Task[] = [];
   const hook = zeroCounts();
-  const hookEnv = countingEnv(env, hook);
-  const origSend = hookEnv.TASKS.send.bind(hookEnv.TASKS);
-  hookEnv.TASKS.send = async (m, o) => {
-    sent.push(m);
-    return origSend(m, o);
-  };
+  const hookEnv = countingEnv(env, hook, sent);
   const ctx = createExecutionContext();
   const res = await createApp().fetch(
     new Request(`http://sy.test/v1/webhooks/${triggerId}`, {
@@ -62,17 +58,12 @@ it("counts the platform calls of one routed webhook", async () => {
 
   // Routing the event, then delivering its run (endpoint answers 200).
   const run = zeroCounts();
-  const runEnv = countingEnv(env, run);
-  const deliveries: unknown[] = [];
-  const origRunSend = runEnv.TASKS.send.bind(runEnv.TASKS);
-  runEnv.TASKS.send = async (m, o) => {
-    deliveries.push(m);
-    return origRunSend(m, o);
-  };
+  const deliveries: Task[] = [];
+  const runEnv = countingEnv(env, run, deliveries);
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok", { status: 200 }));
-  const route = sent.find((m) => (m as { kind: string }).kind === "event.route") as { kind: "event.route"; v: 1; event_id: string };
+  const route = sent.find((m): m is Extract<Task, { kind: "event.route" }> => m.kind === "event.route")!;
   await taskHandlers["event.route"](runEnv, route);
-  const deliver = deliveries.find((m) => (m as { kind: string }).kind === "run.deliver") as { kind: "run.deliver"; v: 1; run_id: string };
+  const deliver = deliveries.find((m): m is Extract<Task, { kind: "run.deliver" }> => m.kind === "run.deliver")!;
   await taskHandlers["run.deliver"](runEnv, deliver);
   expect(spy).toHaveBeenCalledTimes(1);
   spy.mockRestore();
