@@ -22,7 +22,8 @@ export function cronProblem(expression: string, timezone: string): string | null
 /**
  * The first time strictly after `after` at which `expression` fires in `timezone`, as an
  * ISO UTC string, or null if it never fires again. DST-correct (croner resolves local times
- * through the zone): a skipped local time does not fire, a repeated one fires once.
+ * through the zone): a local time inside a spring-forward gap fires once, at the first instant
+ * after the gap (e.g. 02:30 → 03:00); a local time repeated at fall-back fires once.
  */
 export function nextCronRun(expression: string, timezone: string, after: Date): string | null {
   const next = new Cron(expression, { timezone, paused: true }).nextRun(after);

@@ -11,6 +11,8 @@ import { populateTenant } from "./populate";
 import { documentedRoutes, fillPath } from "./routes";
 
 const SEED = 20261122;
+/** Hundreds of requests per test: generous so a loaded machine does not turn a pass into a timeout. */
+const FUZZ_TIMEOUT_MS = 300_000;
 const STACK = /\bat \S+ \(|\.ts:\d+:\d+|node_modules|Error: .*\n\s+at /;
 
 /** A raw body: JSON text, broken JSON, huge or deeply nested values, or invalid UTF-8 bytes. */
@@ -55,7 +57,7 @@ describe("fuzzing every JSON route", () => {
         { seed: SEED, numRuns: 12 },
       );
     }
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it("webhook signature verification survives random headers for every provider", async () => {
     const t = await populateTenant("fuzzsig");
@@ -75,5 +77,5 @@ describe("fuzzing every JSON route", () => {
       }),
       { seed: SEED, numRuns: 150 },
     );
-  });
+  }, FUZZ_TIMEOUT_MS);
 });

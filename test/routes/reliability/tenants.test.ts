@@ -10,6 +10,8 @@ import { populateTenant } from "./populate";
 import { addressesTenant, documentedRoutes, fillPath } from "./routes";
 
 const ROLES = ["admin", "editor", "runner", "viewer"] as const;
+/** ~500 requests: generous so a loaded CI machine does not turn a pass into a timeout. */
+const MATRIX_TIMEOUT_MS = 300_000;
 
 describe("tenant isolation over every documented route", () => {
   it("never lets org B read or write org A, nor learn that A's ids exist", async () => {
@@ -47,7 +49,7 @@ describe("tenant isolation over every documented route", () => {
       checked.push(`${route.method} ${route.template}`);
     }
     expect(checked.length).toBeGreaterThan(20);
-  });
+  }, MATRIX_TIMEOUT_MS);
 
   it("GraphQL with org B's token cannot see or invoke org A's actions", async () => {
     const a = await populateTenant("gamma");
