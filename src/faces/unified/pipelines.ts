@@ -2,7 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ctxOf } from "../../http/middleware";
 import type { createRouter } from "../../http/router";
 import { errorResponses, jsonOk, listOf, PageQuery } from "../../http/schemas";
-import { createPipeline, listPipelines } from "../../services/pipelines";
+import { assertRole } from "../../core/actor";
+import { createPipeline, findPipeline, listPipelines, toPipelineOut } from "../../services/pipelines";
 
 const StepOut = z.union([z.object({ name: z.string(), action_id: z.string() }), z.object({ name: z.string(), type: z.literal("approval") })]);
 
@@ -65,7 +66,17 @@ const list = createRoute({
   responses: { 200: jsonOk(listOf("pipelines", PipelineOutSchema)), ...errorResponses },
 });
 
-/** `GET/POST /api/v2/pipelines`. */
+const getOne = createRoute({
+  method: "get",
+  path: "/api/v2/pipelines/{pipeline_id}",
+  tags: ["Pipelines"],
+  summary: "Get Pipeline",
+  description: "The pipeline object (the GET of the documented clone workflow). Viewer role or higher; another org's id is 404.",
+  request: { params: z.object({ pipeline_id: z.string() }) },
+  responses: { 200: jsonOk(PipelineOutSchema), ...errorResponses },
+});
+
+/** `GET/POST /api/v2/pipelines` and `GET /api/v2/pipelines/{pipeline_id}`. */
 export function registerPipelineRoutes(router: ReturnType<typeof createRouter>): void {
   router.openapi(
     create,
@@ -80,5 +91,10 @@ export function registerPipelineRoutes(router: ReturnType<typeof createRouter>):
     const q = c.req.valid("query");
     const page = await listPipelines(ctxOf(c), q.org_id, q.app_id, { limit: q.limit, cursor: q.cursor });
     return c.json({ total: page.total, has_more: page.has_more, next_cursor: page.next_cursor, pipelines: page.items }, 200);
+  });
+  router.openapi(getOne, async (c) => {
+    const ctx = ctxOf(c);
+    assertRole(ctx.actor, "viewer");
+    return c.json(toPipelineOut(await findPipeline(ctx.db, ctx.actor, c.req.valid("param").pipeline_id)), 200);
   });
 }

@@ -72,6 +72,11 @@ describe("GET/POST /api/v2/pipelines", () => {
     expect(list.status).toBe(200);
     expect(list.body).toMatchObject({ total: 1, has_more: false, next_cursor: null });
     expect(list.body.pipelines[0].pipeline_id).toBe(pipeline.pipeline_id);
+    const one = await api("GET", `/api/v2/pipelines/${pipeline.pipeline_id}`, { token: tenant.tokens.viewer });
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(list.body.pipelines[0]);
+    const other = await makeTenant("other");
+    expect((await api("GET", `/api/v2/pipelines/${pipeline.pipeline_id}`, { token: other.tokens.admin })).status).toBe(404);
     // The documented clone workflow: post the object back without _id/createdAt/updatedAt.
     const { _id, createdAt, updatedAt, ...copy } = list.body.pipelines[0];
     const clone = await api("POST", "/api/v2/pipelines", { token: tenant.tokens.editor, body: { ...copy, name: "release (copy)" } });
