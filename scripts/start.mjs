@@ -10,6 +10,10 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+// Wrangler needs Node >= 22: prefer the project's own Node 24 (the `node` devDependency),
+// so `node scripts/start.mjs` works even when the machine's Node is older.
+const localNode = join(root, "node_modules", ".bin", "node");
+const node = existsSync(localNode) ? localNode : process.execPath;
 const port = process.env.PORT ?? "8787";
 const state = process.env.SWITCHYARD_STATE_DIR;
 const persist = state ? ["--persist-to", state] : [];
@@ -19,7 +23,7 @@ if (!existsSync(join(root, ".dev.vars"))) {
   console.log("created .dev.vars from .dev.vars.example");
 }
 
-const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persist], {
+const migrate = spawnSync(node, [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persist], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, CI: "true" },
@@ -27,6 +31,6 @@ const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "appl
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const args = [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, "--test-scheduled", "--show-interactive-dev-session=false", ...persist];
-const child = spawn(process.execPath, args, { cwd: root, stdio: "inherit", env: process.env });
+const child = spawn(node, args, { cwd: root, stdio: "inherit", env: process.env });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));
