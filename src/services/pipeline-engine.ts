@@ -10,45 +10,13 @@ import type { PipelineOp, PipelineOpResult } from "../durable/pipeline-ops";
 import type { Env } from "../env";
 import type { Task } from "../queue/messages";
 import { finishExecution, startExecution, FINAL_STATUSES } from "./executions";
-import type { PipelineRow } from "./pipelines";
+import { toPipelineRunOut, type PipelineRow, type PipelineRunRow, type StepRecord } from "./pipelines";
 
-export type PipelineRunRow = typeof pipelineRuns.$inferSelect;
-
-/** One entry of a pipeline run's `history`: what happened at one step. */
-export interface StepRecord {
-  step_index: number;
-  name: string;
-  type: "action" | "approval";
-  action_id?: string;
-  execution_id?: string | null;
-  run_id?: string | null;
-  /** pending | pending_approval | running | success | failed | cancelled | rejected | approved */
-  status: string;
-  started_at: string;
-  finished_at?: string | null;
-  decided_by?: string | null;
-  message?: string | null;
-}
+export { pipelineStatus, toPipelineRunOut, type PipelineRunRow, type StepRecord } from "./pipelines";
 
 /** How the pipeline row mirrors its latest run's status. */
 const STATE_OF: Record<string, string> = { running: "running", pending_approval: "pending_approval", success: "success", failed: "failed", rejected: "failed", stopped: "stopped" };
 const ACTIVE = ["running", "pending_approval"];
-
-/** Public shape of a pipeline run (`fleet_run_id` in the fleet document). */
-export function toPipelineRunOut(r: PipelineRunRow) {
-  return {
-    pipeline_run_id: r.pipelineRunId,
-    pipeline_id: r.pipelineId,
-    status: r.status,
-    current_step: r.currentStep,
-    env: r.env ?? {},
-    trigger_type: r.triggerType,
-    history: r.history as StepRecord[],
-    invoked_by: r.invokedBy,
-    created_at: r.createdAt,
-    updated_at: r.updatedAt,
-  };
-}
 
 /** A pipeline of `orgId`, or undefined. */
 export async function findPipelineRow(db: Db, orgId: string, pipelineId: string): Promise<PipelineRow | undefined> {
@@ -259,12 +227,6 @@ export async function resetPipeline(db: Db, input: { pipelineId: string; orgId: 
   const pipeline = await loadPipeline(db, input.orgId, input.pipelineId);
   if (ACTIVE.includes(pipeline.state)) throw conflict(`pipeline is ${pipeline.state}; stop it before reset`);
   await db.update(pipelines).set({ state: "idle", currentStep: null, currentRunId: null, updatedAt: nowIso() }).where(inOrg(pipelines, pipeline.orgId, eq(pipelines.pipelineId, pipeline.pipelineId)));
-}
-
-/** `{state, current_step, current_run_id, runs}`: the pipeline's state and its latest runs (newest first, at most `limit`). */
-export async function pipelineStatus(db: Db, pipeline: PipelineRow, limit = 20) {
-  const runs = await db.select().from(pipelineRuns).where(inOrg(pipelineRuns, pipeline.orgId, eq(pipelineRuns.pipelineId, pipeline.pipelineId))).orderBy(desc(pipelineRuns.pipelineRunId)).limit(limit);
-  return { state: pipeline.state, current_step: pipeline.currentStep, current_run_id: pipeline.currentRunId, runs: runs.map(toPipelineRunOut) };
 }
 
 /** Handles `pipeline.advance`: serialized through the pipeline's Durable Object. */

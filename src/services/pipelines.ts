@@ -1,4 +1,4 @@
-import { and, eq, inArray, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import * as z from "zod";
 import { assertOrg, assertRole, type Actor } from "../core/actor";
 import type { Ctx } from "../core/context";
@@ -6,11 +6,12 @@ import { AppError, conflict, invalid, notFound, type ErrorItem } from "../core/e
 import { nowIso, uuidv7 } from "../core/ids";
 import type { Page } from "../core/pagination";
 import type { Db } from "../db/client";
-import { actions, apps, pipelines, type PipelineStep } from "../db/schema";
+import { actions, apps, pipelineRuns, pipelines, type PipelineStep } from "../db/schema";
 import { inOrg } from "../db/scope";
 import { pageOf, type PageIn } from "./paging";
 
 export type PipelineRow = typeof pipelines.$inferSelect;
+export type PipelineRunRow = typeof pipelineRuns.$inferSelect;
 
 const Step = z
   .object({
@@ -168,6 +169,7 @@ export async function listPipelines(ctx: Ctx, orgId: string | undefined, appId: 
 export async function updatePipeline(ctx: Ctx, pipelineId: string, raw: unknown, loc: (string | number)[] = ["body"], idLoc?: (string | number)[]): Promise<PipelineOut> {
   assertRole(ctx.actor, "editor");
   const patch = parseOr422(PipelinePatch, raw, loc);
+  if (Object.values(patch).every((v) => v === undefined)) throw invalid(loc, "nothing to update: send at least one of name, description, steps, variables", raw);
   const row = await findPipeline(ctx.db, ctx.actor, pipelineId, idLoc);
   const steps = patch.steps ? normSteps(patch.steps) : undefined;
   if (steps) {
@@ -196,3 +198,42 @@ export async function deletePipeline(ctx: Ctx, pipelineId: string, idLoc?: (stri
   if (row.state === "running" || row.state === "pending_approval") throw conflict("pipeline is running; stop it before deleting it");
   await ctx.db.delete(pipelines).where(inOrg(pipelines, row.orgId, eq(pipelines.pipelineId, row.pipelineId)));
 }
+
+/** One entry of a pipeline run's `history`: what happened at one step. */
+export interface StepRecord {
+  step_index: number;
+  name: string;
+  type: "action" | "approval";
+  action_id?: string;
+  execution_id?: string | null;
+  run_id?: string | null;
+  /** pending | pending_approval | running | success | failed | cancelled | rejected | approved */
+  status: string;
+  started_at: string;
+  finished_at?: string | null;
+  decided_by?: string | null;
+  message?: string | null;
+}
+
+/** Public shape of a pipeline run (`fleet_run_id` in the fleet document). */
+export function toPipelineRunOut(r: PipelineRunRow) {
+  return {
+    pipeline_run_id: r.pipelineRunId,
+    pipeline_id: r.pipelineId,
+    status: r.status,
+    current_step: r.currentStep,
+    env: r.env ?? {},
+    trigger_type: r.triggerType,
+    history: r.history as StepRecord[],
+    invoked_by: r.invokedBy,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+  };
+}
+
+/** `{state, current_step, current_run_id, runs}`: the pipeline's state and its latest runs (newest first, at most `limit`). */
+export async function pipelineStatus(db: Db, pipeline: PipelineRow, limit = 20) {
+  const runs = await db.select().from(pipelineRuns).where(inOrg(pipelineRuns, pipeline.orgId, eq(pipelineRuns.pipelineId, pipeline.pipelineId))).orderBy(desc(pipelineRuns.pipelineRunId)).limit(limit);
+  return { state: pipeline.state, current_step: pipeline.currentStep, current_run_id: pipeline.currentRunId, runs: runs.map(toPipelineRunOut) };
+}
+

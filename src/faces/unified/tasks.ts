@@ -67,6 +67,7 @@ export async function taskCreate(ctx: Ctx, settings: Record<string, unknown>) {
 export async function taskUpdate(ctx: Ctx, id: string, settings: Record<string, unknown>) {
   assertRole(ctx.actor, "editor");
   const fields = parseOr422(ActionPatch, settings, ["body", "settings"]);
+  if (Object.values(fields).every((v) => v === undefined)) throw invalid(["body", "settings"], "nothing to update: settings has no field of an action", settings);
   const { scope } = await findTask(ctx, id, ["body", "target"]);
   return toActionOut(await updateAction(ctx, scope, id, fields as Parameters<typeof updateAction>[3]));
 }

@@ -61,6 +61,7 @@ describe("POST /api/v2/actions — request validation", () => {
       [{ action: "run", type: "pipeline", version: 1, target: [pipeline], settings: { env: { A: 1 } } }, ["body", "settings", "env", "A"], /must be a string/],
       [{ action: "create", type: "pipeline", version: 1, settings: { name: "x", app_id: tenant.appId, steps: [] } }, ["body", "settings", "steps"], /at least one step/],
       [{ action: "create", type: "task", version: 1, settings: { name: "x" } }, ["body", "settings", "app_id"], /app_id is required/],
+      [{ action: "update", type: "pipeline", version: 1, target: pipeline, settings: { nme: "typo" } }, ["body", "settings"], /nothing to update/],
     ];
     for (const [body, loc, msg] of cases) {
       const res = await post(t, body);
