@@ -1,10 +1,12 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { runs } from "../../../src/db/schema";
+import { events, runs } from "../../../src/db/schema";
+import { nowIso, uuidv7 } from "../../../src/core/ids";
+import { triggerStateFor } from "../../../src/durable/client";
 import { startExecution } from "../../../src/services/executions";
 import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
-import { actionRow, makeAction, sentBodies } from "../durable/helpers";
+import { actionRow, makeAction, makeTrigger, sentBodies } from "../durable/helpers";
 
 // The queue is the platform boundary: tests capture tasks and drive the handlers themselves,
 // so the pool's background consumer never races them.
@@ -96,5 +98,25 @@ describe("POST /v1/runs/{run_id}/approve|reject", () => {
     expect(notWaiting.body.detail[0].msg).toMatch(/not waiting for approval/);
     // The run is still waiting: the refused calls changed nothing.
     expect((await runRow(run_id)).status).toBe("pending_approval");
+  });
+});
+
+describe("the owning Durable Object", () => {
+  it("records the decision of an event-driven run in its trigger's object", async () => {
+    const tenant = await makeTenant();
+    const ep = await makeEndpoint(tenant, "https://receiver.test/hook");
+    const actionId = await makeAction(tenant, ep, { approvalRequired: true });
+    const triggerId = await makeTrigger(tenant, { providerId: "webhook", triggerId: "on_any_event", type: "webhook", config: {} });
+    const [event] = await db()
+      .insert(events)
+      .values({ eventId: uuidv7(), orgId: tenant.orgId, appId: tenant.appId, projectTriggerId: triggerId, providerId: "webhook", dedupKey: "d1", headers: {}, body: "{}", receivedAt: nowIso() })
+      .returning();
+    const started = await startExecution(db(), env, { action: await actionRow(actionId), triggerType: "webhook", event: event! });
+    expect((await api("POST", `/v1/runs/${started.run_id}/approve`, { token: tenant.tokens.editor, body: { message: "ship it" } })).status).toBe(200);
+    const rows = await runInDurableObject(triggerStateFor(env, triggerId), async (_o, state) => state.storage.sql.exec("SELECT run_id, decision, message FROM decisions").toArray());
+    expect(rows).toEqual([{ run_id: started.run_id, decision: "approve", message: "ship it" }]);
+    // The action-keyed object knows nothing about it: one writer per run.
+    const other = await runInDurableObject(triggerStateFor(env, `action:${actionId}`), async (_o, state) => state.storage.sql.exec("SELECT run_id FROM decisions").toArray());
+    expect(other).toEqual([]);
   });
 });
