@@ -1,4 +1,5 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
+import worker from "../../../src/index";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { events, triggers } from "../../../src/db/schema";
@@ -145,5 +146,16 @@ describe("TriggerState.poll (http JSON)", () => {
     const tenant = await makeTenant();
     const off = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", status: "DISABLED", config: { url: "https://upstream.test/z" } });
     expect(await triggerStateFor(env, off).poll(off)).toMatchObject({ status: "skipped" });
+  });
+
+  it("is reached through the queue consumer (trigger.poll task)", async () => {
+    const tenant = await makeTenant();
+    const id = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "https://upstream.test/q" } });
+    vi.spyOn(globalThis, "fetch").mockImplementation(upstreamHandler("upstream.test", () => Response.json([{ id: "q1" }])));
+    const batch = createMessageBatch("switchyard-tasks", [{ id: "m1", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "trigger.poll", project_trigger_id: id } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as never, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m1"]);
+    expect((await eventsOf(id)).map((e) => e.dedupKey)).toEqual(["q1"]);
   });
 });
