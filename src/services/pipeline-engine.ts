@@ -207,7 +207,12 @@ export async function decideGate(
 export async function stopPipeline(db: Db, env: Env, input: { pipelineId: string; orgId: string; actorId: string }): Promise<{ stopped: string[] }> {
   const pipeline = await loadPipeline(db, input.orgId, input.pipelineId);
   const active = await db.select().from(pipelineRuns).where(inOrg(pipelineRuns, pipeline.orgId, eq(pipelineRuns.pipelineId, pipeline.pipelineId), inArray(pipelineRuns.status, ACTIVE)));
-  if (active.length === 0) throw conflict(`pipeline is not running (state '${pipeline.state}')`);
+  if (active.length === 0) {
+    if (!ACTIVE.includes(pipeline.state)) throw conflict(`pipeline is not running (state '${pipeline.state}')`);
+    // The pipeline says it runs but no run is active (an interrupted start): repair it, so reset works.
+    await db.update(pipelines).set({ state: "stopped", updatedAt: nowIso() }).where(inOrg(pipelines, pipeline.orgId, eq(pipelines.pipelineId, pipeline.pipelineId)));
+    return { stopped: [] };
+  }
   for (const run of active) {
     // Mark the run stopped first: the pipeline.advance that cancelling enqueues then changes nothing.
     const t = nowIso();

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { executions, pipelineRuns, runs } from "../../../src/db/schema";
+import { executions, pipelineRuns, pipelines, runs } from "../../../src/db/schema";
 import { handleRunDeliver } from "../../../src/services/delivery";
 import { handlePipelineAdvance } from "../../../src/services/pipeline-engine";
 import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
@@ -203,5 +203,14 @@ describe("pipeline engine", () => {
     const status = await act(tenant, { action: "status", type: "pipeline", target: [pipeline.pipeline_id] });
     expect(status.body.results[0].data.state).toBe("failed");
     expect(status.body.results[0].data.runs[0].history[0].status).toBe("failed");
+  });
+
+  it("stop repairs a pipeline that claims to run without an active run, so reset works", async () => {
+    const { tenant, pipeline } = await setup();
+    await db().update(pipelines).set({ state: "running", currentStep: 0 }).where(eq(pipelines.pipelineId, pipeline.pipeline_id));
+    expect((await act(tenant, { action: "reset", type: "pipeline", target: [pipeline.pipeline_id] })).status).toBe(409);
+    const stop = await act(tenant, { action: "stop", type: "pipeline", target: [pipeline.pipeline_id] });
+    expect(stop.body.results[0]).toMatchObject({ ok: true, data: { stopped: [] } });
+    expect((await act(tenant, { action: "reset", type: "pipeline", target: [pipeline.pipeline_id] })).status).toBe(200);
   });
 });
