@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { actions, pipelines } from "../../db/schema";
 import { assertRole, type Role } from "../../core/actor";
 import type { Ctx } from "../../core/context";
 import { AppError, invalid } from "../../core/errors";
@@ -122,6 +124,17 @@ async function perTarget(ctx: Ctx, b: z.infer<typeof UnifiedIn>, id: string, ove
   }
 }
 
+async function firstTargetOrg(ctx: Ctx, type: Type, ids: string[]): Promise<string | null> {
+  for (const id of ids) {
+    const row =
+      type === "pipeline"
+        ? await ctx.db.select({ orgId: pipelines.orgId }).from(pipelines).where(eq(pipelines.pipelineId, id)).get()
+        : await ctx.db.select({ orgId: actions.orgId }).from(actions).where(eq(actions.actionId, id)).get();
+    if (row) return row.orgId;
+  }
+  return null;
+}
+
 /** `POST /api/v2/actions`. */
 export function registerUnifiedActionRoute(router: ReturnType<typeof createRouter>): void {
   router.openapi(route, async (c) => {
@@ -151,7 +164,9 @@ export function registerUnifiedActionRoute(router: ReturnType<typeof createRoute
     const overrides = b.type === "pipeline" && b.action === "run" ? envOverrides(b.settings) : undefined;
     const results: ResultT[] = [];
     for (const id of targets) results.push(await perTarget(ctx, b, id, overrides));
-    note(ctx.actor.orgId, { targets, results: results.map((r) => ({ target: r.target, ok: r.ok, status: r.status, error: r.error?.message })) });
+    // The admin token has no org: the audit record goes to the org of the first target that exists.
+    const auditOrg = ctx.actor.orgId ?? (await firstTargetOrg(ctx, b.type, targets));
+    note(auditOrg, { targets, results: results.map((r) => ({ target: r.target, ok: r.ok, status: r.status, error: r.error?.message })) });
     const failed = results.filter((r) => !r.ok);
     const status = failed.length === 0 ? 200 : failed.length < results.length ? 207 : new Set(failed.map((r) => r.status)).size === 1 ? failed[0]!.status : 207;
     return c.json({ action: b.action, type: b.type, version: 1 as const, results }, status as 200);

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { auditLog, executions } from "../../../src/db/schema";
-import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
+import { ADMIN, api, db, makeEndpoint, makeTenant } from "../../fixtures";
 import { makeAction } from "../durable/helpers";
 
 // The queue is the platform boundary: tests capture tasks and drive the handlers themselves,
@@ -161,5 +161,10 @@ describe("POST /api/v2/actions — every supported action × type", () => {
     const audit = await db().select().from(auditLog).where(and(eq(auditLog.orgId, tenant.orgId), eq(auditLog.action, "run.pipeline")));
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ targetType: "pipeline", targetId: `${pipeline},${MISSING}`, statusCode: 207 });
+    // The admin token acts across orgs; its call is audited in the target's org.
+    expect((await post(ADMIN, { action: "status", type: "pipeline", version: 1, target: [MISSING, pipeline] })).status).toBe(207);
+    const byAdmin = await db().select().from(auditLog).where(and(eq(auditLog.orgId, tenant.orgId), eq(auditLog.action, "status.pipeline"), eq(auditLog.actorType, "superuser")));
+    expect(byAdmin).toHaveLength(1);
+    expect(byAdmin[0]!.targetId).toBe(`${MISSING},${pipeline}`);
   });
 });
