@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { graphql, OperationTypeNode, parse, type DocumentNode } from "graphql";
+import type { DocumentNode } from "graphql";
 import { assertRole } from "../../core/actor";
 import { AppError } from "../../core/errors";
 import { getDb } from "../../db/client";
@@ -46,6 +46,7 @@ graphqlRouter.openapi(route, async (c) => {
   if (body.variables !== undefined && body.variables !== null && (typeof body.variables !== "object" || Array.isArray(body.variables))) {
     return c.json(fail("`variables` must be an object"), 400);
   }
+  const { graphql, parse } = await import("graphql");
   let doc: DocumentNode;
   try {
     doc = parse(body.query);
@@ -53,7 +54,7 @@ graphqlRouter.openapi(route, async (c) => {
     return c.json(fail((err as Error).message), 400);
   }
   const opName = typeof body.operationName === "string" ? body.operationName : undefined;
-  const isMutation = doc.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === OperationTypeNode.MUTATION && (!opName || d.name?.value === opName));
+  const isMutation = doc.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === "mutation" && (!opName || d.name?.value === opName));
   if (isMutation && actor.kind === "user") {
     try {
       assertRole(actor, "runner");
@@ -63,7 +64,7 @@ graphqlRouter.openapi(route, async (c) => {
   }
   const contextValue: GqlContext = { db, env: c.env, actor: { ...actor, orgId: actor.orgId } };
   const result = await graphql({
-    schema: getSchema(),
+    schema: await getSchema(),
     source: body.query,
     rootValue,
     contextValue,

@@ -1,4 +1,4 @@
-import { buildSchema, type GraphQLSchema } from "graphql";
+import type { GraphQLSchema } from "graphql";
 
 /** The GraphQL contract of seed 000 (custom-action trigger definitions, invoke, poll). */
 export const SDL = /* GraphQL */ `
@@ -89,8 +89,14 @@ export const SDL = /* GraphQL */ `
 
 let schema: GraphQLSchema | undefined;
 
-/** The executable schema, built on first use (never at module load: workerd limits global scope work). */
-export function getSchema(): GraphQLSchema {
-  schema ??= buildSchema(SDL);
+/**
+ * The executable schema, built on first use (never at module load: workerd limits global
+ * scope work). graphql itself is imported lazily too, so Worker start-up does not evaluate it.
+ */
+export async function getSchema(): Promise<GraphQLSchema> {
+  if (!schema) {
+    const { buildSchema } = await import("graphql");
+    schema = buildSchema(SDL);
+  }
   return schema;
 }
