@@ -74,6 +74,14 @@ export async function pipelineOp(store: SqlStorage, env: Env, op: PipelineOp): P
             return r.ok ? { ok: true, data: r } : { ok: false, code: r.code, message: r.message.replace(/^run /, "pipeline step ") };
           }
         }
+        if (pipeline && run?.status !== "pending_approval") {
+          // Not waiting: if this object decided the run's latest gate, name that decision (the loser's 409).
+          const runId = run?.pipelineRunId ?? pipeline.currentRunId;
+          const prior = runId
+            ? store.exec<{ decision: string; decided_by: string }>("SELECT decision, decided_by FROM gate_decisions WHERE pipeline_run_id = ? ORDER BY step_index DESC LIMIT 1", runId).toArray()[0]
+            : undefined;
+          if (prior) return { ok: false, code: "conflict", message: `pipeline already ${verb(prior.decision)} by ${prior.decided_by}` };
+        }
         return { ok: true, data: await decideGate(db, env, ledgerOf(store), op) };
       }
       case "stop":

@@ -213,4 +213,23 @@ describe("pipeline engine", () => {
     expect(stop.body.results[0]).toMatchObject({ ok: true, data: { stopped: [] } });
     expect((await act(tenant, { action: "reset", type: "pipeline", target: [pipeline.pipeline_id] })).status).toBe(200);
   });
+
+  it("20 concurrent gate decisions: exactly one wins and the next step starts once", async () => {
+    const { tenant, pipeline } = await setup();
+    receiver();
+    const send = vi.spyOn(env.TASKS, "send");
+    const run = await act(tenant, { action: "run", type: "pipeline", target: [pipeline.pipeline_id] });
+    const runId = run.body.results[0].data.pipeline_run_id as string;
+    await drain(send, 0);
+    const res = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => act(tenant, i % 2 ? { action: "approve", type: "pipeline", target: [pipeline.pipeline_id] } : { action: "reject", type: "pipeline", target: [pipeline.pipeline_id], message: "no" })),
+    );
+    expect(res.filter((r) => r.status === 200)).toHaveLength(1);
+    const lost = res.filter((r) => r.status === 409);
+    expect(lost).toHaveLength(19);
+    const execs = await db().select().from(executions).where(eq(executions.pipelineRunId, runId));
+    const approved = res.find((r) => r.status === 200)!.body.action === "approve";
+    expect(execs).toHaveLength(approved ? 2 : 1);
+    for (const l of lost) expect(l.body.results[0].error.message).toMatch(/^pipeline already (approved|rejected) by /);
+  });
 });
