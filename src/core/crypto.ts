@@ -2,6 +2,7 @@
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Standard base64 (with padding) of the bytes. */
 export function toBase64(bytes: ArrayBuffer | Uint8Array): string {
   const u = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   let s = "";
@@ -9,6 +10,7 @@ export function toBase64(bytes: ArrayBuffer | Uint8Array): string {
   return btoa(s);
 }
 
+/** Bytes of a standard base64 string; throws on characters outside the alphabet. */
 export function fromBase64(s: string): Uint8Array {
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
@@ -16,11 +18,13 @@ export function fromBase64(s: string): Uint8Array {
   return out;
 }
 
+/** Lower-case hex of the bytes, two digits per byte. */
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   const u = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   return Array.from(u, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+/** Lower-case hex SHA-256 of a UTF-8 string or of bytes. */
 export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", typeof data === "string" ? enc.encode(data) : data));
 }

@@ -40,6 +40,7 @@ export interface ErrorItem {
   ctx?: Record<string, unknown>;
 }
 
+/** A domain error: a stable code (which fixes the HTTP status) and FastAPI-style items. */
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly items: ErrorItem[];
@@ -61,6 +62,9 @@ export const notFound = (what: string, loc: (string | number)[] = ["path"]) =>
 export const invalid = (loc: (string | number)[], msg: string, input?: unknown, ctx?: Record<string, unknown>) =>
   new AppError("validation_error", msg, [{ loc, msg, type: "value_error", input, ctx }]);
 
+/** 403: the actor is known but its role is too low. */
 export const forbidden = (msg = "your role does not allow this operation") => new AppError("forbidden", msg);
+/** 401: no usable credentials. */
 export const unauthorized = (msg = "missing or invalid bearer token") => new AppError("unauthorized", msg);
+/** 409: the resource is in a state that refuses the call. */
 export const conflict = (msg: string) => new AppError("conflict", msg);

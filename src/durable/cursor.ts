@@ -17,6 +17,7 @@ export interface Cursor {
   items_emitted: number;
 }
 
+/** The cursor of a trigger that has never polled: version 0, nothing seen. */
 export const emptyCursor = (): Cursor => ({ version: 0, seen_ids: [], last_item_at: null, last_polled_at: null, items_emitted: 0 });
 
 /** Reads a cursor from stored JSON; anything unrecognisable is a fresh cursor. */

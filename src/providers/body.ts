@@ -39,6 +39,7 @@ function tryJson(s: string): { value: unknown } | null {
   }
 }
 
+/** True for a plain JSON object (not null, not an array). */
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A string field or null (numbers are stringified: GitHub installation ids are numbers). */

@@ -147,6 +147,7 @@ const CATALOG: Record<ProviderId, Provider> = {
   },
 };
 
+/** True when `id` is one of the catalog's provider ids. */
 export const isProviderId = (id: string): id is ProviderId => (PROVIDER_IDS as readonly string[]).includes(id);
 
 function toEntry(providerId: ProviderId, d: Def): CatalogTrigger {

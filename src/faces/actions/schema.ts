@@ -140,6 +140,7 @@ export function toActionOut(r: ActionRow): z.infer<typeof ActionOut> {
   };
 }
 
+/** Maps a runs row to the documented run object (every field of the actions document, plus extras). */
 export function toRunOut(r: RunRow): z.infer<typeof RunOut> {
   return {
     run_id: r.runId, action_id: r.actionId, workspace_id: r.workspaceId, execution_id: r.executionId, status: r.status, attempt: r.attempt,
