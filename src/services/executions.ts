@@ -5,6 +5,7 @@ import { AppError, type ErrorItem } from "../core/errors";
 import { nowIso, uuidv7 } from "../core/ids";
 import type { Db } from "../db/client";
 import { actions, executions, runs, type events } from "../db/schema";
+import { inOrg } from "../db/scope";
 import type { Env } from "../env";
 
 export type ActionRow = typeof actions.$inferSelect;
@@ -146,7 +147,7 @@ export async function startExecution(db: Db, env: Env, input: StartExecutionInpu
         lastRunAt: at,
         lastRunStatus: status,
       })
-      .where(and(eq(actions.orgId, action.orgId), eq(actions.actionId, action.actionId))),
+      .where(inOrg(actions, action.orgId, eq(actions.actionId, action.actionId))),
   ]);
   if (status === "pending") await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: runId });
   return { execution_id: executionId, run_id: runId, status };
@@ -171,11 +172,11 @@ export function completionStatements(db: Db, exec: Pick<ExecutionRow, "execution
         lastRunAt: sql`CASE WHEN ${latest} THEN ${at} ELSE ${actions.lastRunAt} END`,
         lastRunStatus: sql`CASE WHEN ${latest} THEN ${status} ELSE ${actions.lastRunStatus} END`,
       })
-      .where(and(eq(actions.orgId, exec.orgId), eq(actions.actionId, exec.actionId), notFinal)),
+      .where(inOrg(actions, exec.orgId, eq(actions.actionId, exec.actionId), notFinal)),
     db
       .update(executions)
       .set({ status, updatedAt: at })
-      .where(and(eq(executions.orgId, exec.orgId), eq(executions.executionId, exec.executionId), sql`${executions.status} NOT IN ('success','failed','cancelled','rejected')`)),
+      .where(inOrg(executions, exec.orgId, eq(executions.executionId, exec.executionId), sql`${executions.status} NOT IN ('success','failed','cancelled','rejected')`)),
   ];
 }
 
@@ -199,7 +200,7 @@ export async function finishExecution(db: Db, env: Env, executionId: string, sta
     db
       .update(runs)
       .set({ status, completedAt: at, errorMessage: message, errorCode: status, decidedBy: decidedBy ?? null, decisionMessage: message, decidedAt: at })
-      .where(and(eq(runs.orgId, exec.orgId), eq(runs.executionId, executionId), inArray(runs.status, ["pending", "pending_approval", "running"])))
+      .where(inOrg(runs, exec.orgId, eq(runs.executionId, executionId), inArray(runs.status, ["pending", "pending_approval", "running"])))
       .returning({ runId: runs.runId }),
   ]);
   if (closed.length === 0) return false;
@@ -223,7 +224,7 @@ export async function releaseApprovedRun(db: Db, env: Env, runId: string, decide
   await db
     .update(executions)
     .set({ status: "pending", updatedAt: at })
-    .where(and(eq(executions.orgId, moved.orgId), eq(executions.executionId, moved.executionId), eq(executions.status, "pending_approval")));
+    .where(inOrg(executions, moved.orgId, eq(executions.executionId, moved.executionId), eq(executions.status, "pending_approval")));
   await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: runId });
   return true;
 }
