@@ -51,13 +51,18 @@ async function call(base, method, path, body, token) {
   return j;
 }
 
-function load(url, path, connections, seconds, sign) {
+/**
+ * A fixed number of requests (not a duration), so every request completes before the count:
+ * a timed run abandons its in-flight requests, which the server still stores.
+ */
+function load(url, path, connections, amount, sign) {
   return new Promise((resolve, reject) => {
     autocannon(
       {
         url,
         connections,
-        duration: seconds,
+        amount,
+        timeout: 30,
         requests: [{ method: "POST", path, setupRequest: (req) => sign(req) }],
       },
       (err, r) => (err ? reject(err) : resolve(r)),
@@ -68,7 +73,7 @@ function load(url, path, connections, seconds, sign) {
 const fig = (r) => ({ rps: Math.round(r.requests.average), p50_ms: r.latency.p50, p99_ms: r.latency.p99, ok_2xx: r["2xx"], non_2xx: r.non2xx, errors: r.errors });
 
 /** Runs the ingest benchmark; returns the figures (also printed). */
-export async function ingestBench({ root, wrangler, seconds, tmp }) {
+export async function ingestBench({ root, wrangler, requests, tmp }) {
   const [oursPort, barePort] = [await freePort(), await freePort()];
   const ours = start([join(root, "scripts", "start.mjs")], { PORT: String(oursPort), SWITCHYARD_STATE_DIR: join(tmp, "state") }, root);
   const bare = start([wrangler, "dev", "-c", join(root, "bench", "bare", "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(barePort), "--show-interactive-dev-session=false"], {}, root);
@@ -96,16 +101,26 @@ export async function ingestBench({ root, wrangler, seconds, tmp }) {
     };
     const path = `/v1/webhooks/${trig.project_trigger_id}`;
     // Warm both isolates.
-    await load(bareUrl, path, 4, 2, sign);
-    let accepted = (await load(oursUrl, path, 4, 2, sign))["2xx"];
+    await load(bareUrl, path, 4, 200, sign);
+    let accepted = (await load(oursUrl, path, 4, 200, sign))["2xx"];
     const out = {};
     for (const c of [16, 64]) {
-      const b = fig(await load(bareUrl, path, c, seconds, sign));
-      const o = fig(await load(oursUrl, path, c, seconds, sign));
+      const b = fig(await load(bareUrl, path, c, requests, sign));
+      const o = fig(await load(oursUrl, path, c, requests, sign));
       accepted += o.ok_2xx;
       out[`c${c}`] = { bare: b, ours: o, throughput_ratio: +(o.rps / b.rps).toFixed(3), p99_ratio: +(o.p99_ms / Math.max(b.p99_ms, 1)).toFixed(2) };
       console.log(`ingest c=${c}: ours ${o.rps} req/s p50 ${o.p50_ms} ms p99 ${o.p99_ms} ms | bare ${b.rps} req/s p50 ${b.p50_ms} ms p99 ${b.p99_ms} ms | ratio ${out[`c${c}`].throughput_ratio}, p99 ×${out[`c${c}`].p99_ratio}`);
     }
+    // Reference routes on our Worker at c=16: no I/O (app overhead) and one D1 read, to show
+    // where the ingest ceiling comes from on this machine.
+    const get = (url, token) => ({ method: "GET", setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } }) });
+    const refLoad = (url, path, token) =>
+      new Promise((resolve, reject) => autocannon({ url, connections: 16, amount: Math.min(requests, 1000), timeout: 30, requests: [{ path, ...get(url, token) }] }, (e, r) => (e ? reject(e) : resolve(r))));
+    out.reference_c16 = {
+      no_io_healthz: fig(await refLoad(oursUrl, "/healthz", key.token)),
+      one_d1_read_get_org: fig(await refLoad(oursUrl, `/v1/orgs/${org.org_id}`, key.token)),
+    };
+    console.log(`reference c=16: no I/O ${out.reference_c16.no_io_healthz.rps} req/s; one D1 read ${out.reference_c16.one_d1_read_get_org.rps} req/s`);
     // Every delivery has a unique id, so stored events must equal the 2xx answers (warm-up included).
     const events = await call(oursUrl, "GET", `/v1/orgs/${org.org_id}/events?trigger_id=${trig.project_trigger_id}&limit=1`, undefined, key.token);
     out.stored_events = events.total;
