@@ -10,11 +10,11 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx?: ExecutionContext) {
     if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch, env);
     return consumeTasks(batch, env);
   },
-  async scheduled(controller, env) {
+  async scheduled(controller, env, _ctx?: ExecutionContext) {
     await onMinute(controller, env);
   },
 } satisfies ExportedHandler<Env>;

@@ -81,3 +81,42 @@ export async function handleEventRoute(env: Env, task: Extract<Task, { kind: "ev
     .set({ status: matched.length ? "routed" : "unmatched", matchedActions: matched.map((a) => a.actionId) })
     .where(and(eq(events.orgId, event.orgId), eq(events.eventId, event.eventId)));
 }
+
+/**
+ * Routes the `event.route` tasks of one queue batch together. Events whose trigger no enabled
+ * action of their app lists (the common case for a catch-all trigger without actions yet) are
+ * settled as `unmatched` with three statements for the whole batch instead of four per event;
+ * every other event goes through `handleEventRoute`, so filters, idempotency and fan-out keep
+ * one implementation. Idempotent like `handleEventRoute`: safe to run again after a failure.
+ */
+export async function handleEventRoutes(env: Env, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  const db = getDb(env.DB);
+  // System path: a batch spans tenants; each event is matched only against actions of its own org and app below.
+  const rows = await db
+    .select({ eventId: events.eventId, orgId: events.orgId, appId: events.appId, triggerId: events.projectTriggerId })
+    .from(events)
+    .where(sql`${events.eventId} IN (SELECT value FROM json_each(${JSON.stringify(eventIds)}))`);
+  if (rows.length === 0) return;
+  const triggerIds = [...new Set(rows.map((r) => r.triggerId))];
+  const listed = await db
+    .select({ orgId: actions.orgId, appId: actions.appId, triggerIds: actions.triggerIds })
+    .from(actions)
+    .where(
+      and(
+        eq(actions.isEnabled, true),
+        sql`EXISTS (SELECT 1 FROM json_each(${actions.triggerIds}) t WHERE t.value IN (SELECT value FROM json_each(${JSON.stringify(triggerIds)})))`,
+      ),
+    );
+  const hasCandidate = (r: (typeof rows)[number]) => listed.some((a) => a.orgId === r.orgId && a.appId === r.appId && a.triggerIds.includes(r.triggerId));
+  const unmatched = rows.filter((r) => !hasCandidate(r)).map((r) => r.eventId);
+  if (unmatched.length) {
+    await db
+      .update(events)
+      .set({ status: "unmatched", matchedActions: [] })
+      .where(sql`${events.eventId} IN (SELECT value FROM json_each(${JSON.stringify(unmatched)}))`);
+  }
+  for (const r of rows) {
+    if (hasCandidate(r)) await handleEventRoute(env, { v: 1, kind: "event.route", event_id: r.eventId });
+  }
+}

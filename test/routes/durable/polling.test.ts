@@ -154,7 +154,7 @@ describe("TriggerState.poll (http JSON)", () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(upstreamHandler("upstream.test", () => Response.json([{ id: "q1" }])));
     const batch = createMessageBatch("switchyard-tasks", [{ id: "m1", timestamp: new Date(), attempts: 1, body: { v: 1, kind: "trigger.poll", project_trigger_id: id } }]);
     const ctx = createExecutionContext();
-    await (worker.queue as (b: unknown, e: unknown, c: unknown) => Promise<void>)(batch, env, ctx);
+    await worker.queue(batch, env, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m1"]);
     expect((await eventsOf(id)).map((e) => e.dedupKey)).toEqual(["q1"]);
   });
