@@ -10,6 +10,7 @@ import { schemeOf, verifyDelivery } from "../providers/registry";
 import type { Described, Handshake, InboundRequest, VerifyKeys } from "../providers/types";
 import type { Task } from "../queue/messages";
 import { openSecrets } from "./connection-secrets";
+import { cacheCandidate, cachedCandidate, forgetCandidate } from "./trigger-cache";
 
 type TriggerRow = typeof triggers.$inferSelect;
 /** A trigger with its connection's sealed secrets, read in one query. */
@@ -54,28 +55,27 @@ export async function keysOf(env: Env, c: Candidate): Promise<VerifyKeys> {
 /**
  * Handles `POST /v1/webhooks/{webhook_id}` after the size check: resolve → verify → dedup →
  * store → enqueue `event.route`. `webhook_id` is a trigger UUID (one D1 read joining the
- * connection) or a webhook provider id (routed by the provider's own identifiers to ENABLED
+ * connection, reused for a few seconds from the isolate cache — see trigger-cache.ts) or a webhook provider id (routed by the provider's own identifiers to ENABLED
  * triggers whose `route_key` matches or is unset; one event per trigger that verifies).
  * Errors are AppErrors (404, 401 invalid_signature, 409 trigger_disabled, 422 json_invalid).
  * Never calls a Durable Object.
  */
 export async function ingestWebhook(env: Env, db: Db, webhookId: string, req: InboundRequest, now: Date): Promise<Reply> {
   if (UUID_RE.test(webhookId)) {
-    const c = (await selectCandidates(db, eq(triggers.projectTriggerId, webhookId.toLowerCase())).limit(1))[0];
-    const scheme = c && c.trigger.triggerType === "webhook" ? schemeOf(c.trigger.providerId) : null;
-    if (!c || !scheme) throw refuse("not_found", `no webhook trigger ${webhookId}; check the webhook_url in the trigger's webhook_data`);
-    const pre = scheme.preHandshake?.(req);
-    if (pre) return pre;
-    const verdict = await verifyDelivery(c.trigger.providerId, req, await keysOf(env, c), now);
-    if (!verdict.ok) throw refuse("invalid_signature", verdict.reason);
-    if (verdict.handshake) return verdict.handshake;
-    if (c.trigger.status !== "ENABLED") {
-      throw refuse("trigger_disabled", `trigger ${webhookId} is disabled; enable it (POST /triggers/${webhookId}/enable) — the delivery was not stored, so the provider will retry it`, {
-        project_trigger_id: webhookId,
-      });
+    const id = webhookId.toLowerCase();
+    const cached = cachedCandidate(id);
+    if (cached) {
+      try {
+        return await ingestByTrigger(env, db, id, cached, req, now, true);
+      } catch {
+        // The cached row may be stale (secret rotated, trigger changed or disabled): decide
+        // from a fresh read, so the answer is always the one D1 gives now.
+        forgetCandidate(id);
+      }
     }
-    const stored = await store(env, db, [c.trigger], verdict, req, now);
-    return json(200, { event_id: stored[0]!.event_id, duplicate: stored[0]!.duplicate });
+    const c = (await selectCandidates(db, eq(triggers.projectTriggerId, id)).limit(1))[0];
+    if (c && c.trigger.status === "ENABLED" && c.trigger.triggerType === "webhook") cacheCandidate(id, c);
+    return ingestByTrigger(env, db, id, c, req, now, false);
   }
 
   const scheme = schemeOf(webhookId);
@@ -105,6 +105,29 @@ export async function ingestWebhook(env: Env, db: Db, webhookId: string, req: In
 }
 
 /**
+ * The trigger-UUID path once the trigger is known (from D1, or from the isolate cache when
+ * `fromCache`): handshakes, verify, disabled check, store. With `fromCache`, the insert re-checks
+ * in the same D1 batch that the trigger is still ENABLED and undoes itself if not (the caller
+ * then retries from a fresh read).
+ */
+async function ingestByTrigger(env: Env, db: Db, webhookId: string, c: Candidate | undefined, req: InboundRequest, now: Date, fromCache: boolean): Promise<Reply> {
+  const scheme = c && c.trigger.triggerType === "webhook" ? schemeOf(c.trigger.providerId) : null;
+  if (!c || !scheme) throw refuse("not_found", `no webhook trigger ${webhookId}; check the webhook_url in the trigger's webhook_data`);
+  const pre = scheme.preHandshake?.(req);
+  if (pre) return pre;
+  const verdict = await verifyDelivery(c.trigger.providerId, req, await keysOf(env, c), now);
+  if (!verdict.ok) throw refuse("invalid_signature", verdict.reason);
+  if (verdict.handshake) return verdict.handshake;
+  if (c.trigger.status !== "ENABLED") {
+    throw refuse("trigger_disabled", `trigger ${webhookId} is disabled; enable it (POST /triggers/${webhookId}/enable) — the delivery was not stored, so the provider will retry it`, {
+      project_trigger_id: webhookId,
+    });
+  }
+  const stored = await store(env, db, [c.trigger], verdict, req, now, fromCache);
+  return json(200, { event_id: stored[0]!.event_id, duplicate: stored[0]!.duplicate });
+}
+
+/**
  * Stores a delivery for a trigger already authenticated by other means (the deprecated
  * `/organizations/…/webhook/key/{api_key}` path): same dedup, storage and enqueue as
  * ingestion, without a provider signature. 409 when the trigger is disabled.
@@ -129,7 +152,7 @@ interface Stored {
  * trigger accepts (others are stored as `unmatched`). If the queue refuses, the new rows are
  * removed and a 503 tells the provider to retry, so nothing is stored but never routed.
  */
-async function store(env: Env, db: Db, rows: TriggerRow[], d: Described, req: InboundRequest, now: Date): Promise<Stored[]> {
+async function store(env: Env, db: Db, rows: TriggerRow[], d: Described, req: InboundRequest, now: Date, recheck = false): Promise<Stored[]> {
   if (d.jsonError) throw new AppError("validation_error", d.jsonError, [{ loc: ["body"], msg: `${d.jsonError}; this provider's deliveries must be JSON`, type: "json_invalid" }]);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (!DROP_HEADERS.has(k)) headers[k] = v;
@@ -153,7 +176,7 @@ async function store(env: Env, db: Db, rows: TriggerRow[], d: Described, req: In
   const insert = (v: (typeof values)[number]) =>
     db.insert(events).values(v).onConflictDoNothing({ target: [events.projectTriggerId, events.dedupKey] }).returning({ eventId: events.eventId });
   const [first, ...rest] = values.map(insert);
-  const results = rest.length ? await db.batch([first!, ...rest]) : [await first!];
+  const results = recheck ? [await insertIfStillEnabled(db, first!, rows[0]!)] : rest.length ? await db.batch([first!, ...rest]) : [await first!];
   const out: Stored[] = [];
   const fresh: { orgId: string; eventId: string }[] = [];
   for (const [i, v] of values.entries()) {
@@ -174,6 +197,22 @@ async function store(env: Env, db: Db, rows: TriggerRow[], d: Described, req: In
   }
   await enqueue(env, db, fresh);
   return out;
+}
+
+/**
+ * Runs one event insert together with a read of its trigger's status, in one D1 batch (one
+ * round trip). If the trigger is no longer ENABLED, the new row is removed and a
+ * `trigger_disabled` error is thrown, before anything was enqueued or acknowledged.
+ */
+async function insertIfStillEnabled<I extends Parameters<Db["batch"]>[0][number]>(db: Db, insert: I, trigger: TriggerRow): Promise<{ eventId: string }[]> {
+  const [inserted, status] = (await db.batch([
+    insert,
+    db.select({ status: triggers.status }).from(triggers).where(inOrg(triggers, trigger.orgId, eq(triggers.projectTriggerId, trigger.projectTriggerId))),
+  ])) as [{ eventId: string }[], { status: string }[]];
+  if (status[0]?.status === "ENABLED") return inserted;
+  const id = inserted[0]?.eventId;
+  if (id) await db.delete(events).where(inOrg(events, trigger.orgId, eq(events.eventId, id)));
+  throw refuse("trigger_disabled", `trigger ${trigger.projectTriggerId} is no longer enabled`);
 }
 
 async function enqueue(env: Env, db: Db, fresh: { orgId: string; eventId: string }[]): Promise<void> {

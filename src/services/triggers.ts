@@ -8,6 +8,7 @@ import { apps, connections, triggers } from "../db/schema";
 import { inOrg } from "../db/scope";
 import { getProviderTrigger, triggerSamples } from "../providers/catalog";
 import { normalizeTriggerConfig } from "../providers/config";
+import { forgetCandidate } from "./trigger-cache";
 
 export type TriggerRow = typeof triggers.$inferSelect;
 type Json = Record<string, unknown>;
@@ -163,6 +164,7 @@ export async function deleteTrigger(ctx: Ctx, id: string): Promise<TriggerRow> {
   assertRole(ctx.actor, "editor");
   const row = await findTrigger(ctx, id);
   await ctx.db.delete(triggers).where(inOrg(triggers, row.orgId, eq(triggers.projectTriggerId, id)));
+  forgetCandidate(id);
   return row;
 }
 
@@ -176,6 +178,7 @@ export async function setTriggerStatus(ctx: Ctx, id: string, status: "ENABLED" |
   const now = new Date();
   const patch = { status, nextDueAt: status === "ENABLED" ? nextDue(row, now) : null, updatedAt: now.toISOString(), updatedBy: ctx.actor.id };
   await ctx.db.update(triggers).set(patch).where(inOrg(triggers, row.orgId, eq(triggers.projectTriggerId, id)));
+  forgetCandidate(id);
   return { ...row, ...patch };
 }
 
