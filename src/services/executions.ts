@@ -149,8 +149,32 @@ export async function startExecution(db: Db, env: Env, input: StartExecutionInpu
       })
       .where(inOrg(actions, action.orgId, eq(actions.actionId, action.actionId))),
   ]);
-  if (status === "pending") await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: runId });
+  if (status === "pending") await enqueueFirstRun(db, env, { executionId, actionId: action.actionId, orgId: action.orgId }, runId);
   return { execution_id: executionId, run_id: runId, status };
+}
+
+const ENQUEUE_FAILED = "the work queue is unavailable; the run was recorded as failed (error_code enqueue_failed) — trigger it again";
+
+/**
+ * Enqueues a new run's delivery. If the queue refuses, the run is not left `pending` forever:
+ * the run and its execution are closed as `failed` with `error_code: enqueue_failed` (visible in
+ * the runs list, counters settled) and a 503 `unavailable` AppError is thrown.
+ */
+async function enqueueFirstRun(db: Db, env: Env, exec: Pick<ExecutionRow, "executionId" | "actionId" | "orgId">, runId: string): Promise<void> {
+  try {
+    await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: runId });
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "enqueue failed; run closed as failed", run_id: runId, error: String(err) }));
+    const at = nowIso();
+    await db.batch([
+      ...completionStatements(db, exec, "failed", at),
+      db
+        .update(runs)
+        .set({ status: "failed", completedAt: at, errorCode: "enqueue_failed", errorMessage: ENQUEUE_FAILED })
+        .where(inOrg(runs, exec.orgId, eq(runs.runId, runId), eq(runs.status, "pending"))),
+    ]);
+    throw new AppError("unavailable", ENQUEUE_FAILED, [{ loc: [], msg: ENQUEUE_FAILED, type: "queue_unavailable" }]);
+  }
 }
 
 /**
