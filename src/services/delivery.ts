@@ -9,7 +9,7 @@ import { getDb, type Db } from "../db/client";
 import { actions, endpoints, events, executions, runs, triggers } from "../db/schema";
 import type { Env } from "../env";
 import type { Task } from "../queue/messages";
-import { afterCompletion, completionStatements, type RunRow } from "./executions";
+import { afterCompletion, closeUnqueuedRun, completionStatements, type RunRow } from "./executions";
 
 /** Largest response body excerpt kept on a run. */
 const EXCERPT_BYTES = 2048;
@@ -242,7 +242,14 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
       db.update(executions).set({ status: "pending", updatedAt: at }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "running"))),
     ]);
     if (closed.length === 0) return;
-    await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: nextId }, { delaySeconds: retryDelaySeconds(l?.action?.retryDelaySeconds ?? 60, run.attempt) });
+    try {
+      await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: nextId }, { delaySeconds: retryDelaySeconds(l?.action?.retryDelaySeconds ?? 60, run.attempt) });
+    } catch (err) {
+      // Never strand the next attempt in `pending`: close it and the execution as failed.
+      await closeUnqueuedRun(db, exec, nextId, err);
+      await env.DLQ.send({ v: 1, kind: "run.deliver", run_id: nextId }).catch(() => undefined);
+      if (l) await afterCompletion(env, l.exec).catch(() => undefined);
+    }
     return;
   }
   const [closed] = await db.batch([closeRun, ...completionStatements(db, exec, o.ok ? "success" : "failed", at)]);

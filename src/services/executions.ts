@@ -153,26 +153,30 @@ export async function startExecution(db: Db, env: Env, input: StartExecutionInpu
   return { execution_id: executionId, run_id: runId, status };
 }
 
-const ENQUEUE_FAILED = "the work queue is unavailable; the run was recorded as failed (error_code enqueue_failed) — trigger it again";
+export const ENQUEUE_FAILED = "the work queue is unavailable; the run was recorded as failed (error_code enqueue_failed) — trigger it again";
 
 /**
- * Enqueues a new run's delivery. If the queue refuses, the run is not left `pending` forever:
- * the run and its execution are closed as `failed` with `error_code: enqueue_failed` (visible in
- * the runs list, counters settled) and a 503 `unavailable` AppError is thrown.
+ * Closes a `pending` run whose delivery the queue refused, and its execution, as `failed` with
+ * `error_code: enqueue_failed` (counters settled once), so it is visible instead of stuck.
  */
+export async function closeUnqueuedRun(db: Db, exec: Pick<ExecutionRow, "executionId" | "actionId" | "orgId">, runId: string, err: unknown): Promise<void> {
+  console.error(JSON.stringify({ level: "error", msg: "enqueue failed; run closed as failed", run_id: runId, error: String(err) }));
+  const at = nowIso();
+  await db.batch([
+    ...completionStatements(db, exec, "failed", at),
+    db
+      .update(runs)
+      .set({ status: "failed", completedAt: at, errorCode: "enqueue_failed", errorMessage: ENQUEUE_FAILED })
+      .where(inOrg(runs, exec.orgId, eq(runs.runId, runId), eq(runs.status, "pending"))),
+  ]);
+}
+
+/** Enqueues a new run's delivery; if the queue refuses, closes it (closeUnqueuedRun) and throws a 503 AppError. */
 async function enqueueFirstRun(db: Db, env: Env, exec: Pick<ExecutionRow, "executionId" | "actionId" | "orgId">, runId: string): Promise<void> {
   try {
     await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: runId });
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "enqueue failed; run closed as failed", run_id: runId, error: String(err) }));
-    const at = nowIso();
-    await db.batch([
-      ...completionStatements(db, exec, "failed", at),
-      db
-        .update(runs)
-        .set({ status: "failed", completedAt: at, errorCode: "enqueue_failed", errorMessage: ENQUEUE_FAILED })
-        .where(inOrg(runs, exec.orgId, eq(runs.runId, runId), eq(runs.status, "pending"))),
-    ]);
+    await closeUnqueuedRun(db, exec, runId, err);
     throw new AppError("unavailable", ENQUEUE_FAILED, [{ loc: [], msg: ENQUEUE_FAILED, type: "queue_unavailable" }]);
   }
 }

@@ -24,3 +24,30 @@ describe("queue refuses a new run", () => {
     expect(after.body).toMatchObject({ total_runs: 1, failed_runs: 1, successful_runs: 0, is_running: false, last_run_status: "failed" });
   });
 });
+
+describe("queue refuses a retry", () => {
+  it("closes the next attempt and the execution as failed instead of leaving it pending", async () => {
+    const { handleRunDeliver } = await import("../../../src/services/delivery");
+    const t = await makeTenant("enqueue-retry");
+    const action = await createAction(t, { max_retries: 3, retry_delay_seconds: 1 });
+    const sent: { run_id: string }[] = [];
+    const send = vi.spyOn(env.TASKS, "send").mockImplementation(async (m) => {
+      sent.push(m as { run_id: string });
+      return undefined as never;
+    });
+    vi.spyOn(env.DLQ, "send").mockImplementation(async () => undefined as never);
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("down", { status: 503 }));
+    const trig = await api("POST", `${actionsPath(t)}/${action.action_id}/trigger`, { token: t.tokens.runner, body: {} });
+    expect(trig.status).toBe(200);
+    // The queue goes down before the retry is scheduled.
+    send.mockRejectedValue(new Error("queue unavailable"));
+    await handleRunDeliver(env, { v: 1, kind: "run.deliver", run_id: sent[0]!.run_id });
+    const runs = (await api("GET", `${actionsPath(t)}/${action.action_id}/runs`, { token: t.tokens.viewer })).body.runs as any[];
+    expect(runs.map((r) => [r.attempt, r.status, r.error_code]).sort()).toEqual([
+      [1, "failed", "http_503"],
+      [2, "failed", "enqueue_failed"],
+    ]);
+    const after = await api("GET", `${actionsPath(t)}/${action.action_id}`, { token: t.tokens.viewer });
+    expect(after.body).toMatchObject({ total_runs: 1, failed_runs: 1, is_running: false });
+  });
+});
