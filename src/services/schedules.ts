@@ -1,7 +1,7 @@
 import { and, eq, isNull, lte, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { nextCronRun } from "../core/cron";
-import { getDb } from "../db/client";
+import { getDb, type Db } from "../db/client";
 import { actions, executions } from "../db/schema";
 import type { Env } from "../env";
 import type { Task } from "../queue/messages";
@@ -34,6 +34,7 @@ export function computeNextRunAt(
  * run computed from `now` (one cron evaluation per distinct (cron, timezone)) and written
  * back in a single batch of `IN (json_each(?))` updates that skip actions edited meanwhile;
  * `once` actions stay null. Cost for N due actions: 1 claim + 1 batch + ⌈N/100⌉ sendBatch.
+ * A chunk the queue refuses is handed back (see releaseSlots) and not counted.
  */
 export async function claimDueActions(env: Env, now: Date): Promise<number> {
   const db = getDb(env.DB);
@@ -83,8 +84,30 @@ export async function claimDueActions(env: Env, now: Date): Promise<number> {
   if (writes.length) await db.batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
 
   const tasks = claimed.map((c) => ({ body: { v: 1 as const, kind: "action.scheduled" as const, action_id: c.actionId, due_at: c.dueAt ?? nowIsoStr } }));
-  for (let i = 0; i < tasks.length; i += SEND_CHUNK) await env.TASKS.sendBatch(tasks.slice(i, i + SEND_CHUNK));
-  return claimed.length;
+  let refused = 0;
+  for (let i = 0; i < tasks.length; i += SEND_CHUNK) {
+    const chunk = tasks.slice(i, i + SEND_CHUNK);
+    try {
+      await env.TASKS.sendBatch(chunk);
+    } catch (err) {
+      refused += chunk.length;
+      console.error(JSON.stringify({ level: "error", msg: "schedule enqueue refused; slots handed back", actions: chunk.length, error: String(err) }));
+      await releaseSlots(db, chunk.map((t) => t.body.action_id));
+    }
+  }
+  return claimed.length - refused;
+}
+
+/**
+ * Hands claimed slots back when the queue refused them: `next_run_at` returns to the claimed
+ * due time, so the next minute claims them again (the slot fires once: executions are unique
+ * per (action, slot)); afterwards the normal claim computes the following run again.
+ */
+async function releaseSlots(db: Db, actionIds: string[]): Promise<void> {
+  await db
+    .update(actions)
+    .set({ nextRunAt: sql`${actions.claimedDueAt}` })
+    .where(and(sql`${actions.actionId} IN (SELECT value FROM json_each(${JSON.stringify(actionIds)}))`, eq(actions.isEnabled, true), sql`${actions.claimedDueAt} IS NOT NULL`));
 }
 
 /**

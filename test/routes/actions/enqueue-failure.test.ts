@@ -51,3 +51,25 @@ describe("queue refuses a retry", () => {
     expect(after.body).toMatchObject({ total_runs: 1, failed_runs: 1, is_running: false });
   });
 });
+
+describe("queue refuses claimed schedule slots", () => {
+  it("hands the slots back so the next minute fires them, once", async () => {
+    const { claimDueActions } = await import("../../../src/services/schedules");
+    const t = await makeTenant("enqueue-schedule");
+    const at = new Date(Date.now() + 60_000).toISOString();
+    const action = await createAction(t, { schedule_type: "once", scheduled_at: at });
+    const later = new Date(Date.parse(at) + 1_000);
+    const batch = vi.spyOn(env.TASKS, "sendBatch").mockRejectedValueOnce(new Error("queue unavailable"));
+    expect(await claimDueActions(env, later)).toBe(0);
+    const handedBack = await api("GET", `${actionsPath(t)}/${action.action_id}`, { token: t.tokens.viewer });
+    expect(handedBack.body.next_run_at).toBe(at);
+    const sent: unknown[] = [];
+    batch.mockImplementation(async (msgs) => {
+      sent.push(...[...msgs].map((m) => m.body));
+      return undefined as never;
+    });
+    expect(await claimDueActions(env, new Date(later.getTime() + 60_000))).toBe(1);
+    expect(sent).toEqual([{ v: 1, kind: "action.scheduled", action_id: action.action_id, due_at: at }]);
+    expect((await api("GET", `${actionsPath(t)}/${action.action_id}`, { token: t.tokens.viewer })).body.next_run_at).toBeNull();
+  });
+});
