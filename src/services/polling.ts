@@ -124,7 +124,8 @@ export async function handleTriggerTick(env: Env, task: Extract<Task, { kind: "t
  * each claim is one atomic UPDATE … WHERE next_due_at <= now (polling) or a compare-and-set
  * on the old next_due_at (scheduled), so running twice for the same minute claims once;
  * a missed slot fires once and the next slot is computed from `now`. A scheduled trigger
- * without next_due_at only gets its first slot computed. Returns how many were enqueued.
+ * without next_due_at only gets its first slot computed. Returns how many were enqueued; a
+ * chunk the queue refuses is handed back to the next minute (handBack), not lost.
  */
 export async function claimDueTriggers(env: Env, now: Date): Promise<number> {
   const db = getDb(env.DB);
@@ -157,6 +158,27 @@ export async function claimDueTriggers(env: Env, now: Date): Promise<number> {
       .returning({ id: triggers.projectTriggerId });
     if (claimed.length && row.nextDueAt) tasks.push({ v: 1, kind: "trigger.tick", project_trigger_id: row.id, due_at: row.nextDueAt });
   }
-  await enqueueAll(env, tasks);
-  return tasks.length;
+  let refused = 0;
+  for (let i = 0; i < tasks.length; i += 100) {
+    const chunk = tasks.slice(i, i + 100);
+    try {
+      await env.TASKS.sendBatch(chunk.map((body) => ({ body })));
+    } catch (err) {
+      refused += chunk.length;
+      console.error(JSON.stringify({ level: "error", msg: "trigger enqueue refused; slots handed back", triggers: chunk.length, error: String(err) }));
+      await handBack(db, chunk, at);
+    }
+  }
+  return tasks.length - refused;
+}
+
+/**
+ * Hands refused claims back to the next minute: a tick's trigger is due again at its slot (so
+ * the slot fires once — tick events are unique per slot), a poll's trigger is due now.
+ */
+async function handBack(db: Db, tasks: Task[], at: string): Promise<void> {
+  for (const t of tasks) {
+    if (t.kind === "trigger.tick") await db.update(triggers).set({ nextDueAt: t.due_at }).where(eq(triggers.projectTriggerId, t.project_trigger_id));
+    else if (t.kind === "trigger.poll") await db.update(triggers).set({ nextDueAt: at }).where(eq(triggers.projectTriggerId, t.project_trigger_id));
+  }
 }
