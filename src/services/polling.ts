@@ -10,17 +10,18 @@ import type { Env } from "../env";
 import type { Task } from "../queue/messages";
 import { loadConnectionSecrets, type Secrets } from "./connection-secrets";
 import { PollError, pollFeed, pollJson, type PollConfig, type PolledItem } from "./poller-http";
+import { sendInChunks } from "../queue/send";
 
 export type TriggerRow = typeof triggers.$inferSelect;
 
 /** Default seconds between polls when `trigger_config.polling_frequency` is absent; polls are never more often than once a minute. */
 export const DEFAULT_POLLING_FREQUENCY = 300;
 
-/** Sends tasks in chunks of 100 (the Queues batch limit). */
+/** Sends tasks in chunks of 100 (the Queues batch limit); throws if the queue refuses. */
 export async function enqueueAll(env: Env, tasks: Task[]): Promise<void> {
-  for (let i = 0; i < tasks.length; i += 100) {
-    await env.TASKS.sendBatch(tasks.slice(i, i + 100).map((body) => ({ body })));
-  }
+  await sendInChunks(env.TASKS, tasks, async (_chunk, err) => {
+    throw err;
+  });
 }
 
 /** A trigger by id, for system work (queue, cron, the trigger's own object) that has no tenant context. */
@@ -158,18 +159,10 @@ export async function claimDueTriggers(env: Env, now: Date): Promise<number> {
       .returning({ id: triggers.projectTriggerId });
     if (claimed.length && row.nextDueAt) tasks.push({ v: 1, kind: "trigger.tick", project_trigger_id: row.id, due_at: row.nextDueAt });
   }
-  let refused = 0;
-  for (let i = 0; i < tasks.length; i += 100) {
-    const chunk = tasks.slice(i, i + 100);
-    try {
-      await env.TASKS.sendBatch(chunk.map((body) => ({ body })));
-    } catch (err) {
-      refused += chunk.length;
-      console.error(JSON.stringify({ level: "error", msg: "trigger enqueue refused; slots handed back", triggers: chunk.length, error: String(err) }));
-      await handBack(db, chunk, at);
-    }
-  }
-  return tasks.length - refused;
+  return sendInChunks(env.TASKS, tasks, async (chunk, err) => {
+    console.error(JSON.stringify({ level: "error", msg: "trigger enqueue refused; slots handed back", triggers: chunk.length, error: String(err) }));
+    await handBack(db, chunk, at);
+  });
 }
 
 /**

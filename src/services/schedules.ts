@@ -6,11 +6,10 @@ import { actions, executions } from "../db/schema";
 import type { Env } from "../env";
 import type { Task } from "../queue/messages";
 import { startExecution, type ActionRow } from "./executions";
+import { sendInChunks } from "../queue/send";
 
 /** Ids per write-back statement (passed as ONE json parameter, so D1's 100-parameter cap does not apply). */
 const IDS_PER_STATEMENT = 1000;
-/** Queues accept at most 100 messages per sendBatch. */
-const SEND_CHUNK = 100;
 
 /**
  * The exact next fire time of an action's schedule after `now`, or null (disabled, no
@@ -83,19 +82,11 @@ export async function claimDueActions(env: Env, now: Date): Promise<number> {
   }
   if (writes.length) await db.batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
 
-  const tasks = claimed.map((c) => ({ body: { v: 1 as const, kind: "action.scheduled" as const, action_id: c.actionId, due_at: c.dueAt ?? nowIsoStr } }));
-  let refused = 0;
-  for (let i = 0; i < tasks.length; i += SEND_CHUNK) {
-    const chunk = tasks.slice(i, i + SEND_CHUNK);
-    try {
-      await env.TASKS.sendBatch(chunk);
-    } catch (err) {
-      refused += chunk.length;
-      console.error(JSON.stringify({ level: "error", msg: "schedule enqueue refused; slots handed back", actions: chunk.length, error: String(err) }));
-      await releaseSlots(db, chunk.map((t) => t.body.action_id));
-    }
-  }
-  return claimed.length - refused;
+  const tasks: Task[] = claimed.map((c) => ({ v: 1, kind: "action.scheduled", action_id: c.actionId, due_at: c.dueAt ?? nowIsoStr }));
+  return sendInChunks(env.TASKS, tasks, async (chunk, err) => {
+    console.error(JSON.stringify({ level: "error", msg: "schedule enqueue refused; slots handed back", actions: chunk.length, error: String(err) }));
+    await releaseSlots(db, chunk.flatMap((t) => (t.kind === "action.scheduled" ? [t.action_id] : [])));
+  });
 }
 
 /**
