@@ -8,7 +8,7 @@ import { inOrg } from "../db/scope";
 import { openOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 
-export type EventStatus = "received" | "routed" | "unmatched";
+export type EventStatus = "received" | "routed" | "unmatched" | "failed";
 
 /** An event as listed (without headers and body, which can be large). */
 export interface EventSummary {
@@ -21,6 +21,8 @@ export interface EventSummary {
   matched_actions: string[];
   replay_of: string | null;
   received_at: string;
+  /** Why routing last failed, else null. */
+  route_error: string | null;
 }
 
 /** One event in full: `body` is the parsed JSON when the stored body is JSON, else the raw string. */
@@ -40,7 +42,7 @@ type Row = typeof events.$inferSelect;
 const summary = (r: Row): EventSummary => ({
   event_id: r.eventId, project_trigger_id: r.projectTriggerId, app_id: r.appId, provider_id: r.providerId,
   event_type: r.eventType ?? null, status: r.status, matched_actions: r.matchedActions ?? [], replay_of: r.replayOf ?? null,
-  received_at: r.receivedAt,
+  received_at: r.receivedAt, route_error: r.routeError ?? null,
 });
 
 function parseBody(body: string): unknown {
@@ -97,7 +99,7 @@ export async function replayEvent(ctx: Ctx, orgId: string, eventId: string): Pro
   const row = await findEvent(ctx, orgId, eventId);
   const copyId = uuidv7();
   await ctx.db.insert(events).values({
-    ...row, eventId: copyId, dedupKey: `replay:${copyId}`, status: "received", matchedActions: null,
+    ...row, eventId: copyId, dedupKey: `replay:${copyId}`, status: "received", matchedActions: null, routeError: null, routeAttempts: 0,
     replayOf: row.eventId, receivedAt: nowIso(),
   });
   await ctx.env.TASKS.send({ v: 1, kind: "event.route", event_id: copyId });

@@ -111,6 +111,7 @@ export async function startPipelineRun(db: Db, env: Env, input: StartPipelineRun
     triggerType: input.triggerType,
     history: [],
     invokedBy: input.invokedBy,
+    lastError: null,
     createdAt: t,
     updatedAt: t,
   };

@@ -141,6 +141,7 @@ export async function createTrigger(ctx: Ctx, projectId: string, input: TriggerI
     status: "DISABLED",
     routeKey,
     nextDueAt: null,
+    claimedDueAt: null,
     lastError: null,
     lastPolledAt: null,
     createdBy: ctx.actor.id,

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { stamps, ts } from "./_columns";
 
@@ -46,10 +47,14 @@ export const actions = sqliteTable(
     entityType: text("entity_type"),
     owner: text("owner", { mode: "json" }).$type<unknown>(),
     createdBy: text("created_by").notNull(),
+    /** The last schedule problem (a dead-lettered slot), or null. */
+    lastError: text("last_error"),
     ...stamps,
   },
   (t) => [
     index("actions_app").on(t.orgId, t.appId),
     index("actions_due").on(t.isEnabled, t.nextRunAt),
+    // Slots claimed but not yet fired: the sweeper re-drives those whose task was lost.
+    index("actions_claimed").on(t.claimedDueAt).where(sql`claimed_due_at IS NOT NULL`),
   ],
 );

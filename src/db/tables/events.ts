@@ -1,4 +1,5 @@
-import { index, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ts } from "./_columns";
 
 /**
@@ -18,8 +19,12 @@ export const events = sqliteTable(
     dedupKey: text("dedup_key").notNull(),
     headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
     body: text("body").notNull(),
-    /** received → routed (matched ≥1 action) | unmatched (matched none) */
-    status: text("status", { enum: ["received", "routed", "unmatched"] }).notNull().default("received"),
+    /** received → routed (matched ≥1 action) | unmatched (matched none) | failed (routing gave up; see route_error) */
+    status: text("status", { enum: ["received", "routed", "unmatched", "failed"] }).notNull().default("received"),
+    /** Why routing last failed (dead-lettered, or given up after the sweeper's re-drives). */
+    routeError: text("route_error"),
+    /** How many times routing was re-driven by the sweeper or the dead-letter consumer. */
+    routeAttempts: integer("route_attempts").notNull().default(0),
     matchedActions: text("matched_actions", { mode: "json" }).$type<string[]>(),
     replayOf: text("replay_of"),
     receivedAt: ts("received_at").notNull(),
@@ -27,5 +32,7 @@ export const events = sqliteTable(
   (t) => [
     uniqueIndex("events_dedup").on(t.projectTriggerId, t.dedupKey),
     index("events_org_time").on(t.orgId, t.eventId),
+    // Only events still waiting to be routed: the sweeper finds stragglers without a scan.
+    index("events_unrouted").on(t.receivedAt).where(sql`status = 'received'`),
   ],
 );

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { stamps } from "./_columns";
 
@@ -15,7 +16,13 @@ export const pipelineRuns = sqliteTable(
     triggerType: text("trigger_type").notNull(),
     history: text("history", { mode: "json" }).$type<unknown[]>().notNull().default([]),
     invokedBy: text("invoked_by"),
+    /** The last engine problem (a dead-lettered or re-driven advance), or null. */
+    lastError: text("last_error"),
     ...stamps,
   },
-  (t) => [index("pipeline_runs_pipeline").on(t.orgId, t.pipelineId)],
+  (t) => [
+    index("pipeline_runs_pipeline").on(t.orgId, t.pipelineId),
+    // Runs still moving: the sweeper re-drives those whose advance task was lost.
+    index("pipeline_runs_active").on(t.updatedAt).where(sql`status = 'running'`),
+  ],
 );

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { ts } from "./_columns";
 
@@ -28,9 +29,18 @@ export const runs = sqliteTable(
     decidedBy: text("decided_by"),
     decisionMessage: text("decision_message"),
     decidedAt: ts("decided_at"),
+    /**
+     * Until when the sweeper leaves this open run alone: for a `running` run, the end of its
+     * claim's lease (endpoint timeout + a margin); for a `pending` run, when its delivery is
+     * overdue (due time + a grace). Null once the run is final or waits for approval.
+     */
+    leaseUntil: ts("lease_until"),
+    /** How many times the sweeper re-drove this run (an expired lease or a lost or dead-lettered task). */
+    recoveries: integer("recoveries").notNull().default(0),
   },
   (t) => [
     index("runs_action").on(t.orgId, t.actionId, t.runId),
     index("runs_execution").on(t.executionId),
+    index("runs_lease").on(t.leaseUntil).where(sql`lease_until IS NOT NULL`),
   ],
 );

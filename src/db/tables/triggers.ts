@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { stamps, ts } from "./_columns";
 
@@ -25,6 +26,8 @@ export const triggers = sqliteTable(
     status: text("status", { enum: ["ENABLED", "DISABLED"] }).notNull().default("DISABLED"),
     routeKey: text("route_key"),
     nextDueAt: ts("next_due_at"),
+    /** A scheduled trigger's tick slot claimed by the cron and not yet stored as an event. */
+    claimedDueAt: ts("claimed_due_at"),
     lastError: text("last_error"),
     lastPolledAt: ts("last_polled_at"),
     createdBy: text("created_by").notNull(),
@@ -35,5 +38,6 @@ export const triggers = sqliteTable(
     index("triggers_org_project").on(t.orgId, t.projectId),
     index("triggers_route").on(t.providerId, t.routeKey),
     index("triggers_due").on(t.status, t.nextDueAt),
+    index("triggers_claimed").on(t.claimedDueAt).where(sql`claimed_due_at IS NOT NULL`),
   ],
 );

@@ -8,12 +8,15 @@ import { OrgParams } from "./schemas";
 const tags = ["Events"];
 const base = "/v1/orgs/{org_id}/events";
 const EventParams = OrgParams.extend({ event_id: z.string().min(1).max(100) });
-const Status = z.enum(["received", "routed", "unmatched"]).openapi({ description: "received → routed (matched ≥1 action) | unmatched" });
+const Status = z
+  .enum(["received", "routed", "unmatched", "failed"])
+  .openapi({ description: "received → routed (matched ≥1 action) | unmatched | failed (routing gave up; `route_error` says why, replay retries it)" });
 
 const EventSummary = z
   .object({
     event_id: z.string(), project_trigger_id: z.string(), app_id: z.string(), provider_id: z.string(), event_type: z.string().nullable(),
     status: Status, matched_actions: z.array(z.string()), replay_of: z.string().nullable(), received_at: z.string(),
+    route_error: z.string().nullable().openapi({ description: "Why routing last failed (dead-lettered or given up), else null" }),
   })
   .openapi("EventSummary");
 const EventOut = EventSummary.extend({
