@@ -1,4 +1,4 @@
-import { Liquid } from "liquidjs";
+import { Context, Liquid } from "liquidjs";
 
 /**
  * Liquid templates (payload, headers_template, thread_id_template), rendered with liquidjs
@@ -11,7 +11,19 @@ import { Liquid } from "liquidjs";
  * yields the expression's VALUE — a number, object, array, boolean or null (undefined →
  * null) — so whole objects can be passed through. Any other string renders to a string.
  * Object keys are not templated.
+ *
+ * One run has ONE render budget, shared by every template it renders (payload leaves,
+ * headers, thread id): at most RENDER_BUDGET template-node renders and MEMORY_BUDGET units of
+ * liquidjs' memory accounting. It is counted, not timed, because workerd's clock does not move
+ * while JavaScript runs, so a time limit would never fire; counting makes the limit exact and
+ * the same on every machine. Over budget, rendering stops with a TemplateError whose
+ * `budget` is true (the run fails with `template_budget` and is not retried).
  */
+
+/** Template-node renders (tags, outputs, loop bodies) one run may perform in all. Default: 50,000. */
+export const RENDER_BUDGET = 50_000;
+/** liquidjs memory units (string and array sizes it allocates) one run may use in all. Default: 10,000,000. */
+export const MEMORY_BUDGET = 10_000_000;
 
 /** What templates see. `user` is present only when a person (not an API token) invoked the run. */
 export interface TemplateContext {
@@ -26,15 +38,58 @@ export interface TemplateContext {
   user?: { id: string; email: string; name: string };
 }
 
-/** A template failed to parse or render; `path` says which one (e.g. ["payload","text"]). */
+/** A template failed to parse or render; `path` says which one (e.g. ["payload","text"]). `budget`: it ran out of the run's render budget. */
 export class TemplateError extends Error {
   constructor(
     readonly path: (string | number)[],
     message: string,
+    readonly budget = false,
   ) {
     super(message);
   }
 }
+
+/** What is left of one run's render budget; create one per run with `renderBudget()` and pass it to every render. */
+export interface RenderBudget {
+  renders: number;
+  memory: number;
+}
+
+/** A fresh budget for one run: RENDER_BUDGET renders and MEMORY_BUDGET memory units (or the given numbers). */
+export const renderBudget = (renders = RENDER_BUDGET, memory = MEMORY_BUDGET): RenderBudget => ({ renders, memory });
+
+const BUDGET_MARK = "switchyard render budget exceeded";
+
+/**
+ * A liquidjs Context whose limiters draw on `budget` (shared by every template of the run).
+ * liquidjs calls `renderLimit.check` once per rendered template node and `memoryLimit.use`
+ * for what it allocates; both throw once the run's budget is spent.
+ */
+function budgetedContext(scope: TemplateContext, budget: RenderBudget | undefined): Context | Record<string, unknown> {
+  if (!budget) return scope as unknown as Record<string, unknown>;
+  const spent = (what: string) => new Error(`${BUDGET_MARK}: more than ${what} for one run`);
+  const renderLimit = {
+    check: () => {
+      if (--budget.renders < 0) throw spent(`${RENDER_BUDGET.toLocaleString("en")} template renders`);
+    },
+    use: () => undefined,
+  };
+  const memoryLimit = {
+    use: (n: number) => {
+      if (+n > 0 && (budget.memory -= +n) < 0) throw spent(`${MEMORY_BUDGET.toLocaleString("en")} memory units`);
+    },
+    check: () => undefined,
+  };
+  const engine = liquid();
+  // liquidjs types these as its Limiter class; it only ever calls check() and use() on them.
+  const limits = { liquid: engine, renderLimit, memoryLimit } as unknown as ConstructorParameters<typeof Context>[3];
+  return new Context(scope, engine.options, {}, limits);
+}
+
+const asTemplateError = (path: (string | number)[], err: unknown) => {
+  const text = message(err);
+  return new TemplateError(path, `template ${path.join(".") || "(string)"}: ${text}`, text.includes(BUDGET_MARK));
+};
 
 let engine: Liquid | undefined;
 /** Created on first use (never at module load). */
@@ -61,31 +116,36 @@ function singleExpression(s: string): string | null {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
 
-/** Renders one string template to a string. Throws TemplateError. */
-export async function renderString(template: string, ctx: TemplateContext, path: (string | number)[] = []): Promise<string> {
+/** Renders one string template to a string, drawing on `budget` when given. Throws TemplateError. */
+export async function renderString(template: string, ctx: TemplateContext, path: (string | number)[] = [], budget?: RenderBudget): Promise<string> {
   try {
-    return await liquid().parseAndRender(template, ctx as unknown as Record<string, unknown>);
+    return await liquid().parseAndRender(template, budgetedContext(ctx, budget));
   } catch (err) {
-    throw new TemplateError(path, `template ${path.join(".") || "(string)"}: ${message(err)}`);
+    throw asTemplateError(path, err);
   }
 }
 
-/** Renders every string leaf of a JSON value (see the module rule). Throws TemplateError. */
-export async function renderValue(value: unknown, ctx: TemplateContext, path: (string | number)[] = []): Promise<unknown> {
+/** Renders every string leaf of a JSON value (see the module rule), all drawing on one `budget` when given. Throws TemplateError. */
+export async function renderValue(value: unknown, ctx: TemplateContext, path: (string | number)[] = [], budget?: RenderBudget): Promise<unknown> {
   if (typeof value === "string") {
     const expr = singleExpression(value);
-    if (expr === null) return renderString(value, ctx, path);
+    if (expr === null) return renderString(value, ctx, path, budget);
     try {
-      const v: unknown = await liquid().evalValue(expr, ctx as unknown as Record<string, unknown>);
+      const v: unknown = await liquid().evalValue(expr, budgetedContext(ctx, budget));
       return v === undefined ? null : toJson(v);
     } catch (err) {
-      throw new TemplateError(path, `template ${path.join(".") || "(string)"}: ${message(err)}`);
+      throw asTemplateError(path, err);
     }
   }
-  if (Array.isArray(value)) return Promise.all(value.map((v, i) => renderValue(v, ctx, [...path, i])));
+  if (Array.isArray(value)) {
+    // One leaf after another: the budget is shared, and a spent budget stops the rest at once.
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) out.push(await renderValue(value[i], ctx, [...path, i], budget));
+    return out;
+  }
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = await renderValue(v, ctx, [...path, k]);
+    for (const [k, v] of Object.entries(value)) out[k] = await renderValue(v, ctx, [...path, k], budget);
     return out;
   }
   return value;

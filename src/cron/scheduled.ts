@@ -1,15 +1,30 @@
 import type { Env } from "../env";
 import { claimDueTriggers } from "../services/polling";
 import { claimDueActions } from "../services/schedules";
+import { sweep, type SweepResult } from "../services/sweeper";
 
 /**
  * The minute Cron Trigger: claims due scheduled actions, polling triggers and scheduled
- * triggers in D1 and enqueues them. Safe to run twice for the same minute: claims are
- * atomic UPDATE … RETURNING, so a slot is claimed once.
+ * triggers in D1 and enqueues them, then sweeps (re-drives stuck runs, unrouted events, lost
+ * slots and stalled pipelines: services/sweeper.ts). Safe to run twice for the same minute:
+ * claims are atomic UPDATE … RETURNING, so a slot is claimed once, and every re-drive is
+ * idempotent. A failing part is logged and does not stop the others.
  */
-export async function onMinute(controller: ScheduledController, env: Env): Promise<{ actions: number; triggers: number }> {
+export async function onMinute(controller: ScheduledController, env: Env): Promise<{ actions: number; triggers: number; swept: SweepResult | null }> {
   const now = new Date(controller.scheduledTime);
-  const [actions, triggers] = await Promise.all([claimDueActions(env, now), claimDueTriggers(env, now)]);
-  console.log(JSON.stringify({ level: "info", msg: "minute cron", actions, triggers }));
-  return { actions, triggers };
+  const part = async <T>(name: string, p: Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await p;
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", msg: `minute cron: ${name} failed`, error: String(err) }));
+      return fallback;
+    }
+  };
+  const [actions, triggers, swept] = await Promise.all([
+    part("claimDueActions", claimDueActions(env, now), 0),
+    part("claimDueTriggers", claimDueTriggers(env, now), 0),
+    part<SweepResult | null>("sweep", sweep(env, now), null),
+  ]);
+  console.log(JSON.stringify({ level: "info", msg: "minute cron", actions, triggers, swept }));
+  return { actions, triggers, swept };
 }

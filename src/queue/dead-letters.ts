@@ -1,17 +1,31 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { nowIso } from "../core/ids";
-import { getDb } from "../db/client";
-import { executions, runs } from "../db/schema";
+import { MAX_RECOVERIES, overdueAfterSeconds, plusSeconds } from "../core/recovery";
+import { getDb, type Db } from "../db/client";
+import { actions, events, executions, pipelineRuns, runs, triggers } from "../db/schema";
 import type { Env } from "../env";
 import { afterCompletion, completionStatements } from "../services/executions";
 import { Task } from "./messages";
 
+const DEAD = "its task failed on every queue attempt and was dead-lettered";
+
 /**
  * Consumer of the dead-letter queue. Guarantees: every message is logged and acked (nothing
- * loops); a `run.deliver` task whose run is not final yet (its handler kept failing, or the
- * run was stranded mid-delivery) marks that run failed with error_code `dead_lettered`,
- * closes its execution once (counters) and advances its pipeline. Runs the delivery worker
- * already finished (it dead-letters exhausted runs itself) are left untouched.
+ * loops), and every kind of task ends visible in D1 — a status and a reason on the row it
+ * was about — and, where re-driving is safe, is left in the state the minute sweeper
+ * re-drives (services/sweeper.ts):
+ * - `run.deliver`: a run still `pending`/`running` counts one recovery and waits for the
+ *   sweeper (delivered again, same `webhook-id`); past MAX_RECOVERIES it fails
+ *   `dead_lettered` and its execution closes once. Runs already final are left untouched
+ *   (the delivery worker dead-letters exhausted runs itself, as a record).
+ * - `event.route`: `route_error` records it and the event stays `received`, so the sweeper
+ *   routes it again (it is marked `failed` after MAX_ROUTE_ATTEMPTS there).
+ * - `pipeline.advance`: `last_error` on the pipeline run; the sweeper advances it.
+ * - `action.scheduled`: `last_error` on the action; the claimed slot stays claimed, so the
+ *   sweeper fires it (once: executions are unique per slot).
+ * - `trigger.tick`: `last_error` on the trigger; the claimed slot is re-driven the same way.
+ * - `trigger.poll`: `last_error` on the trigger, and it is due again at once.
+ * A failure while settling one message is logged and does not stop the others.
  */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = getDb(env.DB);
@@ -19,25 +33,61 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
     console.error(JSON.stringify({ level: "warn", msg: "dead letter", id: msg.id, body: msg.body }));
     const task = Task.safeParse(msg.body);
     try {
-      if (task.success && task.data.kind === "run.deliver") {
-        const at = nowIso();
-        const run = await db
-          .update(runs)
-          .set({ status: "failed", completedAt: at, errorCode: "dead_lettered", errorMessage: "delivery task exhausted its retries and was dead-lettered" })
-          .where(and(eq(runs.runId, task.data.run_id), inArray(runs.status, ["pending", "running"])))
-          .returning()
-          .get();
-        if (run) {
-          const exec = await db.select().from(executions).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId))).get();
-          if (exec) {
-            await db.batch(completionStatements(db, exec, "failed", at));
-            await afterCompletion(env, exec);
-          }
-        }
-      }
+      if (task.success) await settle(env, db, task.data);
     } catch (err) {
       console.error(JSON.stringify({ level: "error", msg: "dead letter handling failed", id: msg.id, error: String(err) }));
     }
     msg.ack();
+  }
+}
+
+/** Records one dead-lettered task on its row (see consumeDeadLetters). */
+async function settle(env: Env, db: Db, task: Task): Promise<void> {
+  const at = nowIso();
+  switch (task.kind) {
+    case "run.deliver": {
+      const run = await db.select().from(runs).where(and(eq(runs.runId, task.run_id), inArray(runs.status, ["pending", "running"]))).get();
+      if (!run) return;
+      const guard = and(eq(runs.runId, run.runId), eq(runs.status, run.status), eq(runs.recoveries, run.recoveries));
+      if (run.recoveries < MAX_RECOVERIES) {
+        await db
+          .update(runs)
+          .set({ status: "pending", recoveries: run.recoveries + 1, leaseUntil: plusSeconds(at, overdueAfterSeconds(run.recoveries + 1)), errorMessage: `re-driven by the sweeper: ${DEAD}` })
+          .where(guard);
+        return;
+      }
+      const exec = await db.select().from(executions).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId))).get();
+      const [closed] = await db.batch([
+        db
+          .update(runs)
+          .set({ status: "failed", completedAt: at, errorCode: "dead_lettered", errorMessage: `the delivery ${DEAD} ${run.recoveries + 1} times`, leaseUntil: null })
+          .where(guard)
+          .returning({ runId: runs.runId }),
+        ...completionStatements(db, { executionId: run.executionId, actionId: run.actionId, orgId: run.orgId }, "failed", at),
+      ]);
+      if (closed.length && exec) await afterCompletion(env, exec);
+      return;
+    }
+    case "event.route":
+      await db.update(events).set({ routeError: `routing ${DEAD} at ${at}; the sweeper routes it again` }).where(and(eq(events.eventId, task.event_id), eq(events.status, "received")));
+      return;
+    case "pipeline.advance":
+      await db.update(pipelineRuns).set({ lastError: `advance ${DEAD} at ${at}; the sweeper advances it again` }).where(eq(pipelineRuns.pipelineRunId, task.pipeline_run_id));
+      return;
+    case "action.scheduled":
+      await db
+        .update(actions)
+        .set({ lastError: `schedule slot ${task.due_at}: ${DEAD} at ${at}; the sweeper fires it again`, claimedDueAt: sql`coalesce(${actions.claimedDueAt}, ${task.due_at})` })
+        .where(eq(actions.actionId, task.action_id));
+      return;
+    case "trigger.tick":
+      await db
+        .update(triggers)
+        .set({ lastError: `tick ${task.due_at}: ${DEAD} at ${at}; the sweeper emits it again`, claimedDueAt: sql`coalesce(${triggers.claimedDueAt}, ${task.due_at})` })
+        .where(eq(triggers.projectTriggerId, task.project_trigger_id));
+      return;
+    case "trigger.poll":
+      await db.update(triggers).set({ lastError: `poll ${DEAD} at ${at}; polled again at the next minute`, nextDueAt: at }).where(and(eq(triggers.projectTriggerId, task.project_trigger_id), eq(triggers.status, "ENABLED")));
+      return;
   }
 }

@@ -4,7 +4,8 @@ import { nowIso, uuidv7 } from "../core/ids";
 import { outboundProblem } from "../core/outbound-policy";
 import { retryDelaySeconds } from "../core/retry";
 import { standardWebhookHeaders } from "../core/signing";
-import { renderString, renderValue, TemplateError, type TemplateContext } from "../core/templates";
+import { LEASE_MARGIN_SECONDS, MAX_TIMEOUT_SECONDS, OVERDUE_GRACE_SECONDS, plusSeconds } from "../core/recovery";
+import { renderBudget, renderString, renderValue, TemplateError, type TemplateContext } from "../core/templates";
 import { getDb, type Db } from "../db/client";
 import { actions, endpoints, events, executions, runs, triggers } from "../db/schema";
 import type { Env } from "../env";
@@ -87,16 +88,18 @@ async function excerpt(res: Response): Promise<string> {
 
 interface Rendered { payload: unknown; threadId: string; headers: Record<string, string> }
 
+/** Renders one attempt's payload, headers and thread id, all drawing on ONE render budget (see core/templates). */
 async function render(l: Loaded, run: RunRow): Promise<Rendered> {
   const action = l.action!;
   const ctx = templateContext(l, run);
-  const payload = await renderValue(action.payload, ctx, ["payload"]);
+  const budget = renderBudget();
+  const payload = await renderValue(action.payload, ctx, ["payload"], budget);
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(action.headersTemplate ?? {})) headers[k] = await renderString(v, ctx, ["headers_template", k]);
+  for (const [k, v] of Object.entries(action.headersTemplate ?? {})) headers[k] = await renderString(v, ctx, ["headers_template", k], budget);
   let threadId = run.resolvedThreadId;
   if (!threadId && action.threadMode === "fixed") threadId = action.threadId;
   if (!threadId && action.threadMode === "template" && action.threadIdTemplate) {
-    threadId = (await renderString(action.threadIdTemplate, ctx, ["thread_id_template"])).trim();
+    threadId = (await renderString(action.threadIdTemplate, ctx, ["thread_id_template"], budget)).trim();
   }
   return { payload, headers, threadId: threadId || run.executionId };
 }
@@ -147,15 +150,25 @@ async function attempt(env: Env, l: Loaded | undefined, run: RunRow): Promise<{ 
   try {
     rendered = await render(l, run);
   } catch (err) {
-    if (err instanceof TemplateError) return { outcome: { ok: false, code: "template_error", message: err.message, retry: false } };
+    if (err instanceof TemplateError) return { outcome: { ok: false, code: err.budget ? "template_budget" : "template_error", message: err.message, retry: false } };
     throw err;
   }
   return { outcome: await call(env, l, run, rendered), rendered };
 }
 
 /**
+ * The claim's lease: the run's endpoint timeout (capped at 120 s; 120 s when the endpoint is
+ * gone) plus LEASE_MARGIN_SECONDS, computed in the claiming UPDATE itself.
+ */
+const claimLease = (started: string) =>
+  sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${started}, '+' || (min(coalesce((SELECT e.timeout_seconds FROM actions a JOIN endpoints e ON e.endpoint_id = a.endpoint_id AND e.org_id = a.org_id WHERE a.action_id = runs.action_id AND a.org_id = runs.org_id), ${MAX_TIMEOUT_SECONDS}), ${MAX_TIMEOUT_SECONDS}) + ${LEASE_MARGIN_SECONDS}) || ' seconds')`;
+
+/**
  * Handles `run.deliver`: one delivery attempt of one run. Guarantees: only a `pending` run is
- * delivered (claimed by a guarded UPDATE, so a redelivered task does nothing); the result is
+ * delivered, claimed `pending → running` by a guarded UPDATE that also sets its lease, so a
+ * redelivered task does nothing; if this invocation dies before recording the outcome, the
+ * sweeper finds the expired lease and delivers the run again (same `webhook-id`), and this
+ * invocation's late record, if any, is ignored (it is fenced by `recoveries`); the result is
  * recorded on the run; a retryable failure with attempts left (`attempt <= max_retries`)
  * creates attempt+1 and enqueues it after `retryDelaySeconds(retry_delay_seconds, attempt)`;
  * the last failure fails the execution, updates counters and dead-letters the task; a
@@ -166,7 +179,7 @@ export async function handleRunDeliver(env: Env, task: Extract<Task, { kind: "ru
   const started = nowIso();
   const run = await db
     .update(runs)
-    .set({ status: "running", startedAt: started })
+    .set({ status: "running", startedAt: started, leaseUntil: claimLease(started) })
     .where(and(eq(runs.runId, task.run_id), eq(runs.status, "pending")))
     .returning()
     .get();
@@ -201,13 +214,18 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
       responseBody: o.body ?? null,
       errorCode: o.ok ? null : o.code,
       errorMessage: o.ok ? null : o.message,
+      leaseUntil: null,
     })
-    .where(and(eq(runs.runId, run.runId), eq(runs.status, "running")))
+    // Fenced by `recoveries`: once the sweeper has re-driven this run, this claim's late outcome is ignored.
+    .where(and(eq(runs.runId, run.runId), eq(runs.status, "running"), eq(runs.recoveries, run.recoveries)))
     .returning({ runId: runs.runId });
   const exec = { executionId: run.executionId, actionId: run.actionId, orgId: run.orgId };
   const maxRetries = l?.action?.maxRetries ?? 0;
   if (!o.ok && o.retry && run.attempt <= maxRetries) {
     const nextId = uuidv7();
+    const delay = retryDelaySeconds(l?.action?.retryDelaySeconds ?? 60, run.attempt);
+    // The retry is re-driven by the sweeper if its delayed task is lost (local queues do not survive a restart).
+    const nextLease = plusSeconds(at, delay + OVERDUE_GRACE_SECONDS);
     const [closed] = await db.batch([
       closeRun,
       // The next attempt exists only if this attempt was really closed by us just now.
@@ -235,6 +253,8 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
             decidedBy: nul("decided_by"),
             decisionMessage: nul("decision_message"),
             decidedAt: nul("decided_at"),
+            leaseUntil: sql<string>`${nextLease}`.as("lease_until"),
+            recoveries: sql<number>`0`.as("recoveries"),
           })
           .from(runs)
           .where(and(eq(runs.runId, run.runId), eq(runs.status, "failed"), eq(runs.completedAt, at))),
@@ -243,7 +263,7 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
     ]);
     if (closed.length === 0) return;
     try {
-      await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: nextId }, { delaySeconds: retryDelaySeconds(l?.action?.retryDelaySeconds ?? 60, run.attempt) });
+      await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: nextId }, { delaySeconds: delay });
     } catch (err) {
       // Never strand the next attempt in `pending`: close it and the execution as failed.
       await closeUnqueuedRun(db, exec, nextId, err);
@@ -254,6 +274,7 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
   }
   const [closed] = await db.batch([closeRun, ...completionStatements(db, exec, o.ok ? "success" : "failed", at)]);
   if (closed.length === 0) return;
-  if (!o.ok) await env.DLQ.send({ v: 1, kind: "run.deliver", run_id: run.runId });
+  // The run is final in D1 already; the dead letter is a record for operators, so a refusal is only logged.
+  if (!o.ok) await env.DLQ.send({ v: 1, kind: "run.deliver", run_id: run.runId }).catch((err) => console.error(JSON.stringify({ level: "error", msg: "dead letter refused", run_id: run.runId, error: String(err) })));
   if (l) await afterCompletion(env, l.exec);
 }

@@ -1,6 +1,6 @@
 import { eq, gte, lte, type SQL } from "drizzle-orm";
 import type { Ctx } from "../core/context";
-import { invalid, notFound } from "../core/errors";
+import { AppError, invalid, notFound } from "../core/errors";
 import { nowIso, uuidv7 } from "../core/ids";
 import type { Page } from "../core/pagination";
 import { events } from "../db/schema";
@@ -92,7 +92,8 @@ export async function getEvent(ctx: Ctx, orgId: string, eventId: string): Promis
  * Replays an event (runner+): stores a copy with `replay_of` set to the original and
  * status `received`, then enqueues `event.route` for the copy. A copy (rather than
  * re-routing the original) keeps routing idempotent per event and keeps the original's
- * outcome on record. Returns the new event's id.
+ * outcome on record. Returns the new event's id. If the queue refuses, the copy is removed
+ * and a 503 `queue_unavailable` is thrown (nothing half-done is left).
  */
 export async function replayEvent(ctx: Ctx, orgId: string, eventId: string): Promise<{ event_id: string; replay_of: string; status: "replayed" }> {
   await openOrg(ctx, orgId, "runner");
@@ -102,6 +103,14 @@ export async function replayEvent(ctx: Ctx, orgId: string, eventId: string): Pro
     ...row, eventId: copyId, dedupKey: `replay:${copyId}`, status: "received", matchedActions: null, routeError: null, routeAttempts: 0,
     replayOf: row.eventId, receivedAt: nowIso(),
   });
-  await ctx.env.TASKS.send({ v: 1, kind: "event.route", event_id: copyId });
+  try {
+    await ctx.env.TASKS.send({ v: 1, kind: "event.route", event_id: copyId });
+  } catch (err) {
+    // No orphan copy: the replay did not happen, and the caller is told to retry it.
+    console.error(JSON.stringify({ level: "error", msg: "replay not enqueued; copy removed", event_id: copyId, error: String(err) }));
+    await ctx.db.delete(events).where(inOrg(events, orgId, eq(events.eventId, copyId)));
+    const msg = "the work queue is unavailable; the event was not replayed — retry the call";
+    throw new AppError("unavailable", msg, [{ loc: [], msg, type: "queue_unavailable", input: null, ctx: {} }]);
+  }
   return { event_id: copyId, replay_of: row.eventId, status: "replayed" };
 }

@@ -7,6 +7,7 @@ import type { Db } from "../db/client";
 import { actions, executions, runs, type events } from "../db/schema";
 import { inOrg } from "../db/scope";
 import type { Env } from "../env";
+import { OVERDUE_GRACE_SECONDS, plusSeconds } from "../core/recovery";
 
 export type ActionRow = typeof actions.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
@@ -137,6 +138,8 @@ export async function startExecution(db: Db, env: Env, input: StartExecutionInpu
       triggerType: input.triggerType,
       triggeredAt: at,
       resolvedThreadId: input.threadId ?? null,
+      // A pending run whose delivery task is lost is re-driven by the sweeper after this.
+      leaseUntil: status === "pending" ? plusSeconds(at, OVERDUE_GRACE_SECONDS) : null,
     }),
     db
       .update(actions)
@@ -146,6 +149,8 @@ export async function startExecution(db: Db, env: Env, input: StartExecutionInpu
         lastExecutionId: executionId,
         lastRunAt: at,
         lastRunStatus: status,
+        // A scheduled slot is fired: the sweeper no longer needs to re-drive it.
+        ...(input.slot ? { claimedDueAt: sql`CASE WHEN ${actions.claimedDueAt} = ${input.slot} THEN NULL ELSE ${actions.claimedDueAt} END` } : {}),
       })
       .where(inOrg(actions, action.orgId, eq(actions.actionId, action.actionId))),
   ]);
@@ -166,7 +171,7 @@ export async function closeUnqueuedRun(db: Db, exec: Pick<ExecutionRow, "executi
     ...completionStatements(db, exec, "failed", at),
     db
       .update(runs)
-      .set({ status: "failed", completedAt: at, errorCode: "enqueue_failed", errorMessage: ENQUEUE_FAILED })
+      .set({ status: "failed", completedAt: at, errorCode: "enqueue_failed", errorMessage: ENQUEUE_FAILED, leaseUntil: null })
       .where(inOrg(runs, exec.orgId, eq(runs.runId, runId), eq(runs.status, "pending"))),
   ]);
 }
@@ -208,9 +213,18 @@ export function completionStatements(db: Db, exec: Pick<ExecutionRow, "execution
   ];
 }
 
-/** After an execution finished: a pipeline step tells its pipeline run to move on. */
+/**
+ * After an execution finished: a pipeline step tells its pipeline run to move on. Never
+ * throws: if the queue refuses, the run's step is final in D1 and the minute sweeper
+ * re-drives the advance (see services/sweeper.ts), so the caller's work stays done.
+ */
 export async function afterCompletion(env: Env, exec: Pick<ExecutionRow, "pipelineRunId">): Promise<void> {
-  if (exec.pipelineRunId) await env.TASKS.send({ v: 1, kind: "pipeline.advance", pipeline_run_id: exec.pipelineRunId });
+  if (!exec.pipelineRunId) return;
+  try {
+    await env.TASKS.send({ v: 1, kind: "pipeline.advance", pipeline_run_id: exec.pipelineRunId });
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "pipeline.advance refused; the sweeper will re-drive it", pipeline_run_id: exec.pipelineRunId, error: String(err) }));
+  }
 }
 
 /**
@@ -227,7 +241,7 @@ export async function finishExecution(db: Db, env: Env, executionId: string, sta
     ...completionStatements(db, exec, status, at),
     db
       .update(runs)
-      .set({ status, completedAt: at, errorMessage: message, errorCode: status, decidedBy: decidedBy ?? null, decisionMessage: message, decidedAt: at })
+      .set({ status, completedAt: at, errorMessage: message, errorCode: status, decidedBy: decidedBy ?? null, decisionMessage: message, decidedAt: at, leaseUntil: null })
       .where(inOrg(runs, exec.orgId, eq(runs.executionId, executionId), inArray(runs.status, ["pending", "pending_approval", "running"])))
       .returning({ runId: runs.runId }),
   ]);
@@ -239,12 +253,14 @@ export async function finishExecution(db: Db, env: Env, executionId: string, sta
 /**
  * Moves an approved run `pending_approval → pending` (guarded, so only one decision wins)
  * and enqueues its delivery. Returns false when the run was not waiting for approval.
+ * The approval stands even if the queue then refuses: the run is `pending` with a lease in
+ * D1, so the minute sweeper enqueues it (nothing is left approved but never delivered).
  */
 export async function releaseApprovedRun(db: Db, env: Env, runId: string, decidedBy?: string, message?: string): Promise<boolean> {
   const at = nowIso();
   const moved = await db
     .update(runs)
-    .set({ status: "pending", decidedBy: decidedBy ?? null, decisionMessage: message ?? null, decidedAt: at })
+    .set({ status: "pending", decidedBy: decidedBy ?? null, decisionMessage: message ?? null, decidedAt: at, leaseUntil: plusSeconds(at, OVERDUE_GRACE_SECONDS) })
     .where(and(eq(runs.runId, runId), eq(runs.status, "pending_approval")))
     .returning({ executionId: runs.executionId, orgId: runs.orgId })
     .get();
@@ -253,6 +269,10 @@ export async function releaseApprovedRun(db: Db, env: Env, runId: string, decide
     .update(executions)
     .set({ status: "pending", updatedAt: at })
     .where(inOrg(executions, moved.orgId, eq(executions.executionId, moved.executionId), eq(executions.status, "pending_approval")));
-  await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: runId });
+  try {
+    await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: runId });
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "approved run not enqueued; the sweeper will deliver it", run_id: runId, error: String(err) }));
+  }
   return true;
 }

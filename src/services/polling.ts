@@ -107,17 +107,21 @@ export async function handleTriggerPoll(env: Env, task: Extract<Task, { kind: "t
 
 /**
  * Handles `trigger.tick`: stores one event for the claimed slot (dedup_key = due_at, so a
- * redelivered tick is stored once) with body `{scheduled_at, cron, timezone}` and routes it.
- * A trigger that was deleted or disabled meanwhile emits nothing.
+ * redelivered tick is stored once) with body `{scheduled_at, cron, timezone}` and routes it,
+ * then clears the trigger's `claimed_due_at` (a lost tick task is re-driven by the sweeper
+ * until then). A trigger that was deleted or disabled meanwhile emits nothing.
  */
 export async function handleTriggerTick(env: Env, task: Extract<Task, { kind: "trigger.tick" }>): Promise<void> {
   const db = getDb(env.DB);
   const trigger = await loadTriggerById(db, task.project_trigger_id);
-  if (!trigger || trigger.status !== "ENABLED" || trigger.triggerType !== "scheduled") return;
-  const cfg = (trigger.triggerConfig ?? {}) as { cron?: string; timezone?: string };
-  await storeEvents(env, db, trigger, [
-    { key: task.due_at, type: "schedule.tick", body: { scheduled_at: task.due_at, cron: cfg.cron ?? null, timezone: cfg.timezone ?? "UTC" } },
-  ]);
+  if (trigger && trigger.status === "ENABLED" && trigger.triggerType === "scheduled") {
+    const cfg = (trigger.triggerConfig ?? {}) as { cron?: string; timezone?: string };
+    await storeEvents(env, db, trigger, [
+      { key: task.due_at, type: "schedule.tick", body: { scheduled_at: task.due_at, cron: cfg.cron ?? null, timezone: cfg.timezone ?? "UTC" } },
+    ]);
+  }
+  // The slot is stored (or its trigger is gone or off): the sweeper no longer re-drives it.
+  await db.update(triggers).set({ claimedDueAt: null }).where(and(eq(triggers.projectTriggerId, task.project_trigger_id), eq(triggers.claimedDueAt, task.due_at)));
 }
 
 /**
@@ -154,7 +158,7 @@ export async function claimDueTriggers(env: Env, now: Date): Promise<number> {
     }
     const claimed = await db
       .update(triggers)
-      .set({ nextDueAt: next })
+      .set({ nextDueAt: next, ...(row.nextDueAt ? { claimedDueAt: row.nextDueAt } : {}) })
       .where(and(eq(triggers.projectTriggerId, row.id), row.nextDueAt === null ? isNull(triggers.nextDueAt) : eq(triggers.nextDueAt, row.nextDueAt)))
       .returning({ id: triggers.projectTriggerId });
     if (claimed.length && row.nextDueAt) tasks.push({ v: 1, kind: "trigger.tick", project_trigger_id: row.id, due_at: row.nextDueAt });

@@ -109,20 +109,27 @@ async function releaseSlots(db: Db, actionIds: string[]): Promise<void> {
 export async function handleActionScheduled(env: Env, task: Extract<Task, { kind: "action.scheduled" }>): Promise<void> {
   const db = getDb(env.DB);
   const action = await db.select().from(actions).where(eq(actions.actionId, task.action_id)).get();
-  if (!action || !action.isEnabled) return;
+  if (!action) return;
+  // Settles the slot without firing it (disabled, already fired, inputs refused): the sweeper stops re-driving it.
+  const settle = (lastError?: string) =>
+    db
+      .update(actions)
+      .set({ claimedDueAt: null, ...(lastError ? { lastError } : {}) })
+      .where(and(eq(actions.orgId, action.orgId), eq(actions.actionId, action.actionId), eq(actions.claimedDueAt, task.due_at)));
+  if (!action.isEnabled) return void (await settle());
   const taken = await db
     .select({ id: executions.executionId })
     .from(executions)
     .where(and(eq(executions.orgId, action.orgId), eq(executions.actionId, action.actionId), eq(executions.slot, task.due_at)))
     .get();
-  if (taken) return;
+  if (taken) return void (await settle());
   try {
     await startExecution(db, env, { action, triggerType: "schedule", slot: task.due_at, invokedBy: "schedule" });
   } catch (err) {
-    if (/UNIQUE constraint failed/i.test(String((err as Error)?.message) + String((err as { cause?: unknown })?.cause ?? ""))) return;
+    if (/UNIQUE constraint failed/i.test(String((err as Error)?.message) + String((err as { cause?: unknown })?.cause ?? ""))) return void (await settle());
     if ((err as { code?: string }).code === "validation_error") {
       console.warn(JSON.stringify({ level: "warn", msg: "scheduled run skipped: inputs rejected by manual_inputs_schema", action_id: action.actionId }));
-      return;
+      return void (await settle(`slot ${task.due_at} skipped: manual_inputs_schema rejects empty inputs`));
     }
     throw err;
   }
