@@ -20,8 +20,8 @@ import { Context, Liquid } from "liquidjs";
  * `budget` is true (the run fails with `template_budget` and is not retried).
  */
 
-/** Template-node renders (tags, outputs, loop bodies) one run may perform in all. Default: 50,000. */
-export const RENDER_BUDGET = 50_000;
+/** Template-node renders (tags, outputs, loop bodies) one run may perform in all. Default: 10,000. */
+export const RENDER_BUDGET = 10_000;
 /** liquidjs memory units (string and array sizes it allocates) one run may use in all. Default: 10,000,000. */
 export const MEMORY_BUDGET = 10_000_000;
 

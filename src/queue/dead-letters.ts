@@ -77,13 +77,13 @@ async function settle(env: Env, db: Db, task: Task): Promise<void> {
     case "action.scheduled":
       await db
         .update(actions)
-        .set({ lastError: `schedule slot ${task.due_at}: ${DEAD} at ${at}; the sweeper fires it again`, claimedDueAt: sql`coalesce(${actions.claimedDueAt}, ${task.due_at})` })
+        .set({ lastError: `schedule slot ${task.due_at}: ${DEAD} at ${at}; the sweeper fires it again`, claimedDueAt: sql`coalesce(${actions.claimedDueAt}, ${task.due_at})`, claimedAt: sql`coalesce(${actions.claimedAt}, ${at})` })
         .where(eq(actions.actionId, task.action_id));
       return;
     case "trigger.tick":
       await db
         .update(triggers)
-        .set({ lastError: `tick ${task.due_at}: ${DEAD} at ${at}; the sweeper emits it again`, claimedDueAt: sql`coalesce(${triggers.claimedDueAt}, ${task.due_at})` })
+        .set({ lastError: `tick ${task.due_at}: ${DEAD} at ${at}; the sweeper emits it again`, claimedDueAt: sql`coalesce(${triggers.claimedDueAt}, ${task.due_at})`, claimedAt: sql`coalesce(${triggers.claimedAt}, ${at})` })
         .where(eq(triggers.projectTriggerId, task.project_trigger_id));
       return;
     case "trigger.poll":

@@ -159,7 +159,7 @@ export async function createAction(ctx: Ctx, s: AppScope, f: ActionFields & { na
     cronExpression: null, scheduledAt: null, timezone: null, maxRetries: 0, retryDelaySeconds: 60, isEnabled: true, runningCount: 0, nextRunAt: null,
     claimedDueAt: null, lastRunAt: null, lastRunStatus: null, lastExecutionId: null, totalRuns: 0, successfulRuns: 0, failedRuns: 0, triggerIds: [],
     filter: null, approvalRequired: false, manualInputsSchema: null, headersTemplate: null, entityType: null, owner: null, createdBy: ctx.actor.id,
-    lastError: null, createdAt: at, updatedAt: at,
+    claimedAt: null, lastError: null, createdAt: at, updatedAt: at,
   };
   const row = apply(base, f);
   await validate(ctx, s, row, true, now);

@@ -158,7 +158,7 @@ export async function claimDueTriggers(env: Env, now: Date): Promise<number> {
     }
     const claimed = await db
       .update(triggers)
-      .set({ nextDueAt: next, ...(row.nextDueAt ? { claimedDueAt: row.nextDueAt } : {}) })
+      .set({ nextDueAt: next, ...(row.nextDueAt ? { claimedDueAt: row.nextDueAt, claimedAt: at } : {}) })
       .where(and(eq(triggers.projectTriggerId, row.id), row.nextDueAt === null ? isNull(triggers.nextDueAt) : eq(triggers.nextDueAt, row.nextDueAt)))
       .returning({ id: triggers.projectTriggerId });
     if (claimed.length && row.nextDueAt) tasks.push({ v: 1, kind: "trigger.tick", project_trigger_id: row.id, due_at: row.nextDueAt });
@@ -175,7 +175,7 @@ export async function claimDueTriggers(env: Env, now: Date): Promise<number> {
  */
 async function handBack(db: Db, tasks: Task[], at: string): Promise<void> {
   for (const t of tasks) {
-    if (t.kind === "trigger.tick") await db.update(triggers).set({ nextDueAt: t.due_at }).where(eq(triggers.projectTriggerId, t.project_trigger_id));
+    if (t.kind === "trigger.tick") await db.update(triggers).set({ nextDueAt: t.due_at, claimedAt: null }).where(eq(triggers.projectTriggerId, t.project_trigger_id));
     else if (t.kind === "trigger.poll") await db.update(triggers).set({ nextDueAt: at }).where(eq(triggers.projectTriggerId, t.project_trigger_id));
   }
 }

@@ -40,7 +40,7 @@ export async function claimDueActions(env: Env, now: Date): Promise<number> {
   const nowIsoStr = now.toISOString();
   const claimed = await db
     .update(actions)
-    .set({ claimedDueAt: sql`${actions.nextRunAt}`, nextRunAt: null })
+    .set({ claimedDueAt: sql`${actions.nextRunAt}`, claimedAt: nowIsoStr, nextRunAt: null })
     .where(and(eq(actions.isEnabled, true), lte(actions.nextRunAt, nowIsoStr)))
     .returning({ actionId: actions.actionId, dueAt: actions.claimedDueAt, cron: actions.cronExpression, timezone: actions.timezone, scheduleType: actions.scheduleType });
   if (claimed.length === 0) return 0;
@@ -97,7 +97,7 @@ export async function claimDueActions(env: Env, now: Date): Promise<number> {
 async function releaseSlots(db: Db, actionIds: string[]): Promise<void> {
   await db
     .update(actions)
-    .set({ nextRunAt: sql`${actions.claimedDueAt}` })
+    .set({ nextRunAt: sql`${actions.claimedDueAt}`, claimedAt: null })
     .where(and(sql`${actions.actionId} IN (SELECT value FROM json_each(${JSON.stringify(actionIds)}))`, eq(actions.isEnabled, true), sql`${actions.claimedDueAt} IS NOT NULL`));
 }
 

@@ -128,7 +128,7 @@ async function sweepSlots(env: Env, db: Db, now: Date): Promise<number> {
   const due = await db
     .select({ actionId: actions.actionId, dueAt: actions.claimedDueAt })
     .from(actions)
-    .where(and(isNotNull(actions.claimedDueAt), lt(actions.claimedDueAt, plusSeconds(now, -OVERDUE_GRACE_SECONDS))))
+    .where(and(isNotNull(actions.claimedDueAt), lt(actions.claimedAt, plusSeconds(now, -OVERDUE_GRACE_SECONDS))))
     .limit(SWEEP_LIMIT);
   return send(env, due.map((d) => ({ v: 1, kind: "action.scheduled", action_id: d.actionId, due_at: d.dueAt! })));
 }
@@ -138,7 +138,7 @@ async function sweepTicks(env: Env, db: Db, now: Date): Promise<number> {
   const due = await db
     .select({ id: triggers.projectTriggerId, dueAt: triggers.claimedDueAt })
     .from(triggers)
-    .where(and(isNotNull(triggers.claimedDueAt), lt(triggers.claimedDueAt, plusSeconds(now, -OVERDUE_GRACE_SECONDS))))
+    .where(and(isNotNull(triggers.claimedDueAt), lt(triggers.claimedAt, plusSeconds(now, -OVERDUE_GRACE_SECONDS))))
     .limit(SWEEP_LIMIT);
   return send(env, due.map((d) => ({ v: 1, kind: "trigger.tick", project_trigger_id: d.id, due_at: d.dueAt! })));
 }

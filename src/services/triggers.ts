@@ -142,6 +142,7 @@ export async function createTrigger(ctx: Ctx, projectId: string, input: TriggerI
     routeKey,
     nextDueAt: null,
     claimedDueAt: null,
+    claimedAt: null,
     lastError: null,
     lastPolledAt: null,
     createdBy: ctx.actor.id,

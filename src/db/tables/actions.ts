@@ -47,6 +47,8 @@ export const actions = sqliteTable(
     entityType: text("entity_type"),
     owner: text("owner", { mode: "json" }).$type<unknown>(),
     createdBy: text("created_by").notNull(),
+    /** When the cron claimed `claimed_due_at` (the sweeper re-drives a slot not fired by then + a grace). */
+    claimedAt: ts("claimed_at"),
     /** The last schedule problem (a dead-lettered slot), or null. */
     lastError: text("last_error"),
     ...stamps,
@@ -55,6 +57,6 @@ export const actions = sqliteTable(
     index("actions_app").on(t.orgId, t.appId),
     index("actions_due").on(t.isEnabled, t.nextRunAt),
     // Slots claimed but not yet fired: the sweeper re-drives those whose task was lost.
-    index("actions_claimed").on(t.claimedDueAt).where(sql`claimed_due_at IS NOT NULL`),
+    index("actions_claimed").on(t.claimedAt).where(sql`claimed_due_at IS NOT NULL`),
   ],
 );

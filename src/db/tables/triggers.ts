@@ -28,6 +28,8 @@ export const triggers = sqliteTable(
     nextDueAt: ts("next_due_at"),
     /** A scheduled trigger's tick slot claimed by the cron and not yet stored as an event. */
     claimedDueAt: ts("claimed_due_at"),
+    /** When the cron claimed `claimed_due_at`. */
+    claimedAt: ts("claimed_at"),
     lastError: text("last_error"),
     lastPolledAt: ts("last_polled_at"),
     createdBy: text("created_by").notNull(),
@@ -38,6 +40,6 @@ export const triggers = sqliteTable(
     index("triggers_org_project").on(t.orgId, t.projectId),
     index("triggers_route").on(t.providerId, t.routeKey),
     index("triggers_due").on(t.status, t.nextDueAt),
-    index("triggers_claimed").on(t.claimedDueAt).where(sql`claimed_due_at IS NOT NULL`),
+    index("triggers_claimed").on(t.claimedAt).where(sql`claimed_due_at IS NOT NULL`),
   ],
 );

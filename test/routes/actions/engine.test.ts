@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { nowIso, uuidv7 } from "../../../src/core/ids";
 import { actions, events, executions, runs } from "../../../src/db/schema";
 import worker from "../../../src/index";
+import { MAX_RECOVERIES } from "../../../src/core/recovery";
 import { handleRunDeliver } from "../../../src/services/delivery";
 import { finishExecution, releaseApprovedRun } from "../../../src/services/executions";
 import { handleEventRoute } from "../../../src/services/routing";
@@ -154,16 +155,19 @@ describe("manual inputs, approvals, runs API", () => {
 });
 
 describe("dead letters", () => {
-  it("fails a stranded run with dead_lettered and closes its execution once", async () => {
+  it("a dead-lettered delivery waits for the sweeper; past MAX_RECOVERIES it fails dead_lettered and closes its execution once", async () => {
     const t = await makeTenant();
     const a = await createAction(t);
     const r = await api("POST", `${actionsPath(t)}/${a.action_id}/trigger`, { token: t.tokens.runner });
     await db().update(runs).set({ status: "running" }).where(eq(runs.runId, r.body.run_id));
     const body = { v: 1, kind: "run.deliver", run_id: r.body.run_id };
-    const batch = createMessageBatch("switchyard-dlq", [{ id: "m1", timestamp: new Date(), attempts: 1, body }]);
-    await worker.queue(batch as any, env);
-    await worker.queue(createMessageBatch("switchyard-dlq", [{ id: "m2", timestamp: new Date(), attempts: 1, body }]) as any, env);
-    expect((await db().select().from(runs).where(eq(runs.runId, r.body.run_id)).get())!).toMatchObject({ status: "failed", errorCode: "dead_lettered" });
-    expect((await db().select().from(actions).where(eq(actions.actionId, a.action_id)).get())!).toMatchObject({ failedRuns: 1, runningCount: 0 });
+    const dead = (n: number) => worker.queue(createMessageBatch("switchyard-dlq", [{ id: `m${n}`, timestamp: new Date(), attempts: 1, body }]) as any, env);
+    await dead(1);
+    // Not given up: pending again, one recovery counted, with a lease the sweeper acts on.
+    expect((await db().select().from(runs).where(eq(runs.runId, r.body.run_id)).get())!).toMatchObject({ status: "pending", recoveries: 1, errorCode: null });
+    for (let n = 2; n <= MAX_RECOVERIES + 1; n++) await dead(n);
+    expect((await db().select().from(runs).where(eq(runs.runId, r.body.run_id)).get())!).toMatchObject({ status: "failed", errorCode: "dead_lettered", leaseUntil: null });
+    await dead(99);
+    expect((await db().select().from(actions).where(eq(actions.actionId, a.action_id)).get())!).toMatchObject({ failedRuns: 1, runningCount: 0, totalRuns: 1 });
   });
 });

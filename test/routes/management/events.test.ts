@@ -34,7 +34,7 @@ describe("events API", () => {
     expect(all.body.events.map((e: any) => e.event_id)).toEqual([e3, e2, e1]);
     expect(all.body.events[2]).toEqual({
       event_id: e1, project_trigger_id: "trg-1", app_id: t.appId, provider_id: "stripe", event_type: "invoice.paid", status: "routed",
-      matched_actions: ["act-1"], replay_of: null, received_at: "2026-01-01T10:00:00.000Z",
+      matched_actions: ["act-1"], replay_of: null, received_at: "2026-01-01T10:00:00.000Z", route_error: null,
     });
 
     const ids = async (q: string) => (await api("GET", `${base}?${q}`, { token: t.tokens.viewer })).body.events.map((e: any) => e.event_id);
