@@ -260,7 +260,7 @@ describe("compensation when the queue refuses", () => {
     const run = await api("POST", "/api/v2/actions", { token: t.tokens.runner, body: { version: 1, action: "run", type: "pipeline", target: [p.body.pipeline_id] } });
     expect(run.status).toBe(200);
     endpoint();
-    await deliver(deliveries("run.deliver")[0]!.run_id as string);
+    await deliver((deliveries("run.deliver")[0] as Extract<Task, { kind: "run.deliver" }>).run_id);
     // The advance was sent, and is now "lost": nobody hands it to the handler.
     expect(deliveries("pipeline.advance")).toHaveLength(1);
     const pr = (await db().select().from(pipelineRuns).where(eq(pipelineRuns.pipelineId, p.body.pipeline_id)).get())!;
