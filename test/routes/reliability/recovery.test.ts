@@ -29,6 +29,7 @@ beforeEach(() => {
   vi.spyOn(env.TASKS, "send").mockImplementation(async (body: Task) => void sent.push(body) as never);
   vi.spyOn(env.TASKS, "sendBatch").mockImplementation(async (msgs: Iterable<MessageSendRequest<Task>>) => {
     for (const m of msgs) sent.push(m.body);
+    return undefined as never;
   });
   vi.spyOn(env.DLQ, "send").mockResolvedValue(undefined as never);
 });
