@@ -72,12 +72,13 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * the configured URL. Returns the final non-redirect response; throws PollError otherwise.
  */
 async function fetchFollowing(url: string, secrets: Secrets | null, accept: string, allow: string | undefined): Promise<Response> {
-  const origin = new URL(url).origin;
   const signal = AbortSignal.timeout(POLL_TIMEOUT_SECONDS * 1000);
+  let origin = "";
   let current = url;
   for (let hop = 0; ; hop++) {
-    const refused = outboundProblem(current, allow);
+    const refused = outboundProblem(current, allow); // also refuses text that is not a URL
     if (refused) throw new PollError(hop === 0 ? refused : `redirect to ${current} refused: ${refused}`);
+    if (hop === 0) origin = new URL(current).origin;
     let res: Response;
     try {
       res = await fetch(current, { headers: requestHeaders(secrets, accept, new URL(current).origin === origin), redirect: "manual", signal });

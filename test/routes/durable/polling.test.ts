@@ -246,6 +246,13 @@ describe("TriggerState.poll: redirects", () => {
     expect([c!.headers.get("authorization"), c!.headers.get("x-api-key"), c!.headers.get("x-other")]).toEqual([null, null, null]);
   });
 
+  it("a trigger_config.url that is not a URL is a recorded error, not a throw", async () => {
+    const tenant = await makeTenant();
+    const id = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "not a url" } });
+    expect(await triggerStateFor(env, id).poll(id)).toMatchObject({ status: "error", error: expect.stringMatching(/not a valid absolute URL/) });
+    expect((await triggerRow(id)).lastError).toMatch(/not a valid absolute URL/);
+  });
+
   it("a redirect without a Location is a recorded error", async () => {
     const tenant = await makeTenant();
     const id = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "https://upstream.test/nowhere" } });
