@@ -17,9 +17,119 @@ export type HostClass = "loopback" | "private" | "link-local" | "metadata" | "re
 
 /** Host names (lower-case, no trailing dot) of cloud instance-metadata services. */
 const METADATA_NAMES = new Set(["metadata.google.internal", "metadata", "metadata.goog", "instance-data", "instance-data.ec2.internal"]);
-/** Metadata IPs: AWS/GCP/Azure/OpenStack, AWS IPv6, Alibaba, Oracle. */
-const METADATA_V4 = new Set(["169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192"]);
-const METADATA_V6 = "fd00:ec2:0:0:0:0:0:254";
+
+/**
+ * How a translation range embeds an IPv4 address: `low32` = the last 32 bits (IPv4-compatible,
+ * -mapped, -translated, NAT64 64:ff9b::/96), `6to4` = bits 16..47. A host in such a range takes
+ * the class of the embedded IPv4 when that one is special; when it is public, `mappedIsPublic`
+ * rows (IPv4-mapped: the very same socket address) are public and every other translation row is
+ * `reserved`. Translation rows without `embeds` (local-use NAT64, Teredo) are refused outright.
+ */
+type Embeds = "low32" | "6to4";
+
+/** One row of the special-purpose address table. */
+export interface SpecialRange {
+  cidr: string;
+  cls: HostClass;
+  /** The RFC that assigns the row (IANA registry column "RFC"), or `vendor: …` for metadata IPs. */
+  rfc: string;
+  name: string;
+  embeds?: Embeds;
+  mappedIsPublic?: boolean;
+}
+
+/**
+ * THE table the policy is driven by: the IANA IPv4 and IPv6 Special-Purpose Address Registries
+ * (RFC 6890 and successors), plus multicast, deprecated site-local and the deprecated
+ * IPv4-compatible ::/96, plus the cloud metadata IPs. The most specific (longest) prefix wins.
+ */
+export const SPECIAL_RANGES: readonly SpecialRange[] = [
+  { cidr: "0.0.0.0/8", cls: "loopback", rfc: "RFC 791", name: "this network (reaches the local host on most stacks)" },
+  { cidr: "10.0.0.0/8", cls: "private", rfc: "RFC 1918", name: "private-use" },
+  { cidr: "100.64.0.0/10", cls: "private", rfc: "RFC 6598", name: "shared address space (CGNAT)" },
+  { cidr: "127.0.0.0/8", cls: "loopback", rfc: "RFC 1122", name: "loopback" },
+  { cidr: "169.254.0.0/16", cls: "link-local", rfc: "RFC 3927", name: "link local" },
+  { cidr: "172.16.0.0/12", cls: "private", rfc: "RFC 1918", name: "private-use" },
+  { cidr: "192.0.0.0/24", cls: "reserved", rfc: "RFC 6890", name: "IETF protocol assignments" },
+  { cidr: "192.0.0.8/32", cls: "reserved", rfc: "RFC 7600", name: "IPv4 dummy address" },
+  { cidr: "192.0.0.9/32", cls: "reserved", rfc: "RFC 7723", name: "Port Control Protocol anycast" },
+  { cidr: "192.0.0.10/32", cls: "reserved", rfc: "RFC 8155", name: "TURN anycast" },
+  { cidr: "192.0.0.170/31", cls: "reserved", rfc: "RFC 8880", name: "NAT64/DNS64 discovery" },
+  { cidr: "192.0.2.0/24", cls: "reserved", rfc: "RFC 5737", name: "documentation (TEST-NET-1)" },
+  { cidr: "192.31.196.0/24", cls: "reserved", rfc: "RFC 7535", name: "AS112-v4" },
+  { cidr: "192.52.193.0/24", cls: "reserved", rfc: "RFC 7450", name: "AMT" },
+  { cidr: "192.88.99.0/24", cls: "reserved", rfc: "RFC 7526", name: "deprecated 6to4 relay anycast" },
+  { cidr: "192.168.0.0/16", cls: "private", rfc: "RFC 1918", name: "private-use" },
+  { cidr: "192.175.48.0/24", cls: "reserved", rfc: "RFC 7534", name: "direct delegation AS112 service" },
+  { cidr: "198.18.0.0/15", cls: "reserved", rfc: "RFC 2544", name: "benchmarking" },
+  { cidr: "198.51.100.0/24", cls: "reserved", rfc: "RFC 5737", name: "documentation (TEST-NET-2)" },
+  { cidr: "203.0.113.0/24", cls: "reserved", rfc: "RFC 5737", name: "documentation (TEST-NET-3)" },
+  { cidr: "224.0.0.0/4", cls: "reserved", rfc: "RFC 5771", name: "multicast" },
+  { cidr: "240.0.0.0/4", cls: "reserved", rfc: "RFC 1112", name: "reserved" },
+  { cidr: "255.255.255.255/32", cls: "reserved", rfc: "RFC 919", name: "limited broadcast" },
+  { cidr: "169.254.169.254/32", cls: "metadata", rfc: "vendor: AWS, GCP, Azure, OpenStack", name: "instance metadata" },
+  { cidr: "169.254.170.2/32", cls: "metadata", rfc: "vendor: AWS ECS", name: "task metadata" },
+  { cidr: "100.100.100.200/32", cls: "metadata", rfc: "vendor: Alibaba Cloud", name: "instance metadata" },
+  { cidr: "192.0.0.192/32", cls: "metadata", rfc: "vendor: Oracle Cloud", name: "instance metadata" },
+
+  { cidr: "::1/128", cls: "loopback", rfc: "RFC 4291", name: "loopback" },
+  { cidr: "::/128", cls: "loopback", rfc: "RFC 4291", name: "unspecified (reaches the local host on most stacks)" },
+  { cidr: "::/96", cls: "reserved", rfc: "RFC 4291", name: "deprecated IPv4-compatible", embeds: "low32" },
+  { cidr: "::ffff:0:0/96", cls: "reserved", rfc: "RFC 4291", name: "IPv4-mapped", embeds: "low32", mappedIsPublic: true },
+  { cidr: "::ffff:0:0:0/96", cls: "reserved", rfc: "RFC 2765", name: "IPv4-translated", embeds: "low32" },
+  { cidr: "64:ff9b::/96", cls: "reserved", rfc: "RFC 6052", name: "IPv4-IPv6 translation (NAT64)", embeds: "low32" },
+  { cidr: "64:ff9b:1::/48", cls: "reserved", rfc: "RFC 8215", name: "local-use IPv4/IPv6 translation" },
+  { cidr: "100::/64", cls: "reserved", rfc: "RFC 6666", name: "discard-only" },
+  { cidr: "100:0:0:1::/64", cls: "reserved", rfc: "RFC 9780", name: "dummy IPv6 prefix" },
+  { cidr: "2001::/23", cls: "reserved", rfc: "RFC 2928", name: "IETF protocol assignments" },
+  { cidr: "2001::/32", cls: "reserved", rfc: "RFC 4380", name: "Teredo" },
+  { cidr: "2001:1::1/128", cls: "reserved", rfc: "RFC 7723", name: "Port Control Protocol anycast" },
+  { cidr: "2001:1::2/128", cls: "reserved", rfc: "RFC 8155", name: "TURN anycast" },
+  { cidr: "2001:2::/48", cls: "reserved", rfc: "RFC 5180", name: "benchmarking" },
+  { cidr: "2001:3::/32", cls: "reserved", rfc: "RFC 7450", name: "AMT" },
+  { cidr: "2001:4:112::/48", cls: "reserved", rfc: "RFC 7535", name: "AS112-v6" },
+  { cidr: "2001:10::/28", cls: "reserved", rfc: "RFC 4843", name: "deprecated ORCHID" },
+  { cidr: "2001:20::/28", cls: "reserved", rfc: "RFC 7343", name: "ORCHIDv2" },
+  { cidr: "2001:30::/28", cls: "reserved", rfc: "RFC 9374", name: "drone remote ID" },
+  { cidr: "2001:db8::/32", cls: "reserved", rfc: "RFC 3849", name: "documentation" },
+  { cidr: "2002::/16", cls: "reserved", rfc: "RFC 3056", name: "6to4", embeds: "6to4" },
+  { cidr: "2620:4f:8000::/48", cls: "reserved", rfc: "RFC 7534", name: "direct delegation AS112 service" },
+  { cidr: "3fff::/20", cls: "reserved", rfc: "RFC 9637", name: "documentation" },
+  { cidr: "5f00::/16", cls: "reserved", rfc: "RFC 9602", name: "segment routing (SRv6) SIDs" },
+  { cidr: "fc00::/7", cls: "private", rfc: "RFC 4193", name: "unique-local" },
+  { cidr: "fe80::/10", cls: "link-local", rfc: "RFC 4291", name: "link-local unicast" },
+  { cidr: "fec0::/10", cls: "private", rfc: "RFC 3879", name: "deprecated site-local" },
+  { cidr: "ff00::/8", cls: "reserved", rfc: "RFC 4291", name: "multicast" },
+  { cidr: "fd00:ec2::254/128", cls: "metadata", rfc: "vendor: AWS (IPv6)", name: "instance metadata" },
+];
+
+interface Compiled {
+  row: SpecialRange;
+  base: bigint;
+  bits: number;
+}
+
+function compile(family: 4 | 6): Compiled[] {
+  const width = family === 4 ? 32 : 128;
+  return SPECIAL_RANGES.flatMap((row) => {
+    const [addr, len] = row.cidr.split("/") as [string, string];
+    if (addr.includes(":") !== (family === 6)) return [];
+    const n = family === 4 ? v4ToBig(parseV4(addr)!) : v6ToBig(parseV6(addr)!);
+    return [{ row, base: n >> BigInt(width - Number(len)), bits: Number(len) }];
+  }).sort((a, b) => b.bits - a.bits); // longest prefix first
+}
+
+const v4ToBig = (p: number[]) => p.reduce((acc, x) => (acc << 8n) | BigInt(x), 0n);
+const v6ToBig = (g: number[]) => g.reduce((acc, x) => (acc << 16n) | BigInt(x), 0n);
+const bigToV4 = (n: bigint) => [24n, 16n, 8n, 0n].map((s) => Number((n >> s) & 255n));
+
+let tables: { v4: Compiled[]; v6: Compiled[] } | null = null;
+function lookup(n: bigint, family: 4 | 6): SpecialRange | null {
+  tables ??= { v4: compile(4), v6: compile(6) };
+  const width = family === 4 ? 32 : 128;
+  for (const c of family === 4 ? tables.v4 : tables.v6) if (n >> BigInt(width - c.bits) === c.base) return c.row;
+  return null;
+}
 
 const CLASS_TEXT: Record<HostClass, string> = {
   loopback: "a loopback address",
@@ -31,11 +141,11 @@ const CLASS_TEXT: Record<HostClass, string> = {
 
 /**
  * Returns why `url` may not be called, or null when it may. Guarantees: only absolute
- * http/https URLs pass; loopback, private (RFC 1918, CGNAT, IPv6 ULA), link-local,
- * 0.0.0.0/8, reserved/multicast and metadata hosts are refused — in any spelling that the
- * WHATWG URL parser normalises (decimal, octal, hex IPv4; IPv4-mapped/compatible, NAT64 and
- * 6to4 IPv6) — unless `allow` (comma list of "loopback", "private", "link-local", "*")
- * permits that class. Metadata and reserved hosts are permitted only by "*".
+ * http/https URLs pass; a literal IP host is looked up in SPECIAL_RANGES (longest prefix wins)
+ * in any spelling the WHATWG URL parser normalises (decimal, octal, hex IPv4); translation
+ * ranges never let an embedded special IPv4 through (see `Embeds`); metadata names and
+ * `localhost` are refused; `allow` (comma list of "loopback", "private", "link-local", "*")
+ * permits those classes. Metadata and reserved hosts are permitted only by "*".
  */
 export function outboundProblem(url: string, allow: string | undefined): string | null {
   let u: URL;
@@ -79,15 +189,8 @@ function parseV4(host: string): number[] | null {
   return parts.every((p) => p <= 255) ? parts : null;
 }
 
-function classifyV4([a, b, c, d]: number[]): HostClass | null {
-  if (a === undefined || b === undefined || c === undefined || d === undefined) return null;
-  if (METADATA_V4.has(`${a}.${b}.${c}.${d}`)) return "metadata";
-  if (a === 127 || a === 0) return "loopback"; // 0.0.0.0/8 reaches the local host on most stacks
-  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return "private";
-  if (a === 100 && b >= 64 && b <= 127) return "private"; // CGNAT 100.64/10
-  if (a === 169 && b === 254) return "link-local";
-  if (a >= 224) return "reserved"; // multicast 224/4, reserved 240/4, broadcast
-  return null;
+function classifyV4(parts: number[]): HostClass | null {
+  return lookup(v4ToBig(parts), 4)?.cls ?? null;
 }
 
 /** Expands an IPv6 literal (no brackets) into 8 numbers; null if it is not one. */
@@ -113,18 +216,12 @@ function parseV6(text: string): number[] | null {
 function classifyV6(text: string): HostClass | null {
   const g = parseV6(text);
   if (!g) return "reserved"; // unparseable literal: refuse rather than guess
-  if (g.map((x) => x.toString(16)).join(":") === METADATA_V6) return "metadata";
-  const v4of = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255];
-  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
-  if (zeros(0, 7) && (g[7] === 0 || g[7] === 1)) return "loopback"; // :: and ::1
-  if (zeros(0, 5) && g[5] === 0xffff) return classifyV4(v4of(g[6]!, g[7]!)); // ::ffff:a.b.c.d
-  if (zeros(0, 6)) return classifyV4(v4of(g[6]!, g[7]!)); // deprecated ::a.b.c.d
-  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return classifyV4(v4of(g[6]!, g[7]!)); // NAT64
-  if (g[0] === 0x2002) return classifyV4(v4of(g[1]!, g[2]!)); // 6to4
-  const first = g[0]!;
-  if ((first & 0xfe00) === 0xfc00) return "private"; // fc00::/7 unique local
-  if ((first & 0xffc0) === 0xfe80) return "link-local"; // fe80::/10
-  if ((first & 0xffc0) === 0xfec0) return "private"; // deprecated site-local fec0::/10
-  if ((first & 0xff00) === 0xff00) return "reserved"; // multicast
-  return null;
+  const n = v6ToBig(g);
+  const row = lookup(n, 6);
+  if (!row) return null;
+  if (!row.embeds) return row.cls;
+  const v4 = bigToV4(row.embeds === "6to4" ? (n >> 80n) & 0xffffffffn : n & 0xffffffffn);
+  const inner = classifyV4(v4);
+  if (inner) return inner;
+  return row.mappedIsPublic ? null : row.cls;
 }

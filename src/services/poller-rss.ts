@@ -1,4 +1,7 @@
-import { XMLParser } from "fast-xml-parser";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+
+/** Deepest element nesting a feed may have (RSS/Atom need about 5). */
+export const FEED_MAX_DEPTH = 64;
 
 /** One entry of an RSS 2.0 channel or an Atom feed, normalised. */
 export interface FeedItem {
@@ -59,12 +62,20 @@ function atomEntry(n: Node): FeedItem | null {
  * Parses an RSS 2.0 (`<rss><channel><item>`, also RSS 1.0/RDF `<item>`) or Atom
  * (`<feed><entry>`) document into items in document order. Items without any usable
  * identity (no guid/id, link or title) are dropped. Throws an Error naming the problem
- * when the text is not XML or not a feed — the poller records it as the trigger's last_error.
+ * when the text is not well-formed XML, declares DTD entities, nests deeper than
+ * FEED_MAX_DEPTH, or is not a feed — the poller records it as the trigger's last_error.
  */
 export function parseFeed(xml: string): FeedItem[] {
+  const NOT_FEED = "document is neither an RSS <rss>/<rdf:RDF> nor an Atom <feed>";
+  if (!xml.replace(/^\uFEFF/, "").trimStart().startsWith("<")) throw new Error(NOT_FEED);
+  // DTD entities are refused outright (no feed needs them; they are how expansion bombs work).
+  // The five predefined XML entities and character references are still decoded.
+  if (/<!ENTITY/i.test(xml)) throw new Error("feed declares DTD entities (<!ENTITY …>), which are refused (entity-expansion bombs)");
   let doc: Node;
   try {
-    doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", processEntities: true, parseTagValue: false }).parse(xml) as Node;
+    const valid = XMLValidator.validate(xml);
+    if (valid !== true) throw new Error(`${valid.err.msg} (line ${valid.err.line})`);
+    doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", processEntities: true, parseTagValue: false, maxNestedTags: FEED_MAX_DEPTH }).parse(xml) as Node;
   } catch (err) {
     throw new Error(`feed is not well-formed XML: ${(err as Error).message}`);
   }
@@ -81,5 +92,5 @@ export function parseFeed(xml: string): FeedItem[] {
   if (feed && typeof feed === "object") {
     return asArray(feed.entry).flatMap((e) => (typeof e === "object" && e ? [atomEntry(e as Node)] : [])).filter((i): i is FeedItem => i !== null);
   }
-  throw new Error("document is neither an RSS <rss>/<rdf:RDF> nor an Atom <feed>");
+  throw new Error(NOT_FEED);
 }

@@ -31,7 +31,8 @@ export async function loadTriggerById(db: Db, projectTriggerId: string): Promise
 
 /**
  * Fetches a polling trigger's upstream once (provider `rss` → feed, anything else → JSON),
- * with the connection's credentials. Throws PollError for anything the user must fix.
+ * with the connection's credentials. Throws only PollError: anything that goes wrong while
+ * fetching or reading the upstream becomes one (recorded as `last_error` by the caller).
  */
 export async function fetchPolledItems(env: Env, db: Db, trigger: TriggerRow): Promise<PolledItem[]> {
   const config = (trigger.triggerConfig ?? {}) as Partial<PollConfig>;
@@ -45,7 +46,13 @@ export async function fetchPolledItems(env: Env, db: Db, trigger: TriggerRow): P
     }
   }
   const cfg = config as PollConfig;
-  return trigger.providerId === "rss" ? pollFeed(cfg, secrets, env.OUTBOUND_ALLOW) : pollJson(cfg, secrets, env.OUTBOUND_ALLOW);
+  try {
+    return await (trigger.providerId === "rss" ? pollFeed(cfg, secrets, env.OUTBOUND_ALLOW) : pollJson(cfg, secrets, env.OUTBOUND_ALLOW));
+  } catch (err) {
+    // Whatever the upstream sent, the outcome is a recorded poll error, never a thrown one.
+    if (err instanceof PollError) throw err;
+    throw new PollError(`upstream answer could not be processed: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /**

@@ -44,3 +44,32 @@ describe("parseFeed", () => {
     expect(() => parseFeed(`<html><body>hi</body></html>`)).toThrow(/neither an RSS/);
   });
 });
+
+describe("parseFeed: hostile XML ends as an Error (the poller records it), never a hang or a crash", () => {
+  const laughs = (levels: number) => {
+    let dtd = `<!ENTITY l0 "lollollollollollollollollollol">`;
+    for (let i = 1; i <= levels; i++) dtd += `<!ENTITY l${i} "${`&l${i - 1};`.repeat(10)}">`;
+    return `<?xml version="1.0"?><!DOCTYPE rss [${dtd}]><rss><channel><item><guid>g</guid><title>&l${levels};</title></item></channel></rss>`;
+  };
+
+  it("refuses an entity-expansion bomb (billion laughs) with an error naming entities", () => {
+    const t0 = Date.now();
+    expect(() => parseFeed(laughs(9))).toThrow(/entit/i);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it("refuses a small entity bomb whose expansion stays under the parser's default limits", () => {
+    // 10^3 * 30 = 30,000 characters from a 300-byte document: more than the 10,000 we allow.
+    expect(() => parseFeed(laughs(3))).toThrow(/entit/i);
+  });
+
+  it("refuses XML nested deeper than 64 elements", () => {
+    const deep = `<rss><channel><item><guid>g</guid>${"<x>".repeat(70)}${"</x>".repeat(70)}</item></channel></rss>`;
+    expect(() => parseFeed(deep)).toThrow(/not well-formed|nest/i);
+    expect(() => parseFeed(`<rss>${"<x>".repeat(10_000)}`)).toThrow();
+  });
+
+  it("refuses malformed XML", () => {
+    expect(() => parseFeed(`<rss><channel><item><guid>g</item></channel></rss>`)).toThrow(/not well-formed/);
+  });
+});

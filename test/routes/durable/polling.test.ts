@@ -159,3 +159,169 @@ describe("TriggerState.poll (http JSON)", () => {
     expect((await eventsOf(id)).map((e) => e.dedupKey)).toEqual(["q1"]);
   });
 });
+
+/**
+ * A fetch double that behaves like the platform: with the default `redirect: "follow"` it
+ * follows 3xx Location itself (up to 20 hops, forwarding every header but Authorization across
+ * origins, as the Fetch standard does); with `redirect: "manual"` it returns the 3xx as is.
+ * `hosts` maps a host to its handler; every request is logged.
+ */
+function platformFetch(hosts: Record<string, (req: Request) => Response | Promise<Response>>) {
+  const log: Request[] = [];
+  const once = async (req: Request) => {
+    log.push(req);
+    const h = hosts[new URL(req.url).host];
+    return h ? h(req) : new Response("no such host", { status: 502 });
+  };
+  const impl = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    let req = new Request(input, init);
+    const manual = init?.redirect === "manual" || req.redirect === "manual";
+    for (let hop = 0; ; hop++) {
+      const res = await once(req);
+      const loc = res.headers.get("location");
+      if (manual || res.status < 300 || res.status > 399 || !loc || hop >= 20) return res;
+      const next = new URL(loc, req.url);
+      const headers = new Headers(req.headers);
+      if (next.origin !== new URL(req.url).origin) headers.delete("authorization");
+      req = new Request(next, { headers });
+    }
+  };
+  return { impl, log };
+}
+
+const redirect = (to: string, status = 302) => new Response(null, { status, headers: { location: to } });
+const triggerRow = async (id: string) => (await db().select().from(triggers).where(eq(triggers.projectTriggerId, id)))[0]!;
+
+describe("TriggerState.poll: redirects", () => {
+  it("a redirect to the metadata address is refused by the policy on that hop, recorded, and never fetched", async () => {
+    const tenant = await makeTenant();
+    const id = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "https://attacker.test/r" } });
+    const f = platformFetch({ "attacker.test": () => redirect("http://169.254.169.254/latest/meta-data/iam"), "169.254.169.254": () => Response.json([{ id: "AKIA-secret" }]) });
+    vi.spyOn(globalThis, "fetch").mockImplementation(f.impl);
+    expect(await triggerStateFor(env, id).poll(id)).toMatchObject({ status: "error", error: expect.stringMatching(/redirect.*metadata/) });
+    expect(f.log.map((r) => new URL(r.url).host)).toEqual(["attacker.test"]);
+    expect(await eventsOf(id)).toHaveLength(0);
+    expect((await triggerRow(id)).lastError).toMatch(/metadata/);
+  });
+
+  it("follows up to 5 redirects (relative Locations resolved); a 6th is a recorded error", async () => {
+    const tenant = await makeTenant();
+    const ok = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "https://upstream.test/hop/0" } });
+    const hops = (last: number) =>
+      platformFetch({
+        "upstream.test": (req) => {
+          const n = Number(new URL(req.url).pathname.split("/").pop());
+          return n < last ? redirect(`/hop/${n + 1}`, n % 2 ? 307 : 301) : Response.json([{ id: `at-${n}` }]);
+        },
+      });
+    const five = hops(5);
+    vi.spyOn(globalThis, "fetch").mockImplementation(five.impl);
+    expect(await triggerStateFor(env, ok).poll(ok)).toMatchObject({ status: "ok", emitted: 1 });
+    expect((await eventsOf(ok)).map((e) => e.dedupKey)).toEqual(["at-5"]);
+
+    const far = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "https://upstream.test/hop/0" } });
+    const seven = hops(7);
+    vi.spyOn(globalThis, "fetch").mockImplementation(seven.impl);
+    expect(await triggerStateFor(env, far).poll(far)).toMatchObject({ status: "error", error: expect.stringMatching(/more than 5 redirects/) });
+    expect(seven.log).toHaveLength(6);
+    expect(await eventsOf(far)).toHaveLength(0);
+  });
+
+  it("sends the connection's credentials only to the configured origin, never to a redirect target elsewhere", async () => {
+    const tenant = await makeTenant();
+    const conn = await makeConnection(tenant, "http", { bearer_token: "tok-123", headers: { "x-api-key": "k-9", "x-other": "o" } });
+    const id = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", connectionId: conn, config: { url: "https://upstream.test/a" } });
+    const f = platformFetch({
+      "upstream.test": (req) => (new URL(req.url).pathname === "/a" ? redirect("/b") : redirect("https://elsewhere.test/c")),
+      "elsewhere.test": () => Response.json([{ id: "x" }]),
+    });
+    vi.spyOn(globalThis, "fetch").mockImplementation(f.impl);
+    expect(await triggerStateFor(env, id).poll(id)).toMatchObject({ status: "ok", emitted: 1 });
+    const [a, b, c] = f.log;
+    expect([a, b].map((r) => [r!.headers.get("authorization"), r!.headers.get("x-api-key")])).toEqual([
+      ["Bearer tok-123", "k-9"],
+      ["Bearer tok-123", "k-9"],
+    ]);
+    expect(new URL(c!.url).host).toBe("elsewhere.test");
+    expect([c!.headers.get("authorization"), c!.headers.get("x-api-key"), c!.headers.get("x-other")]).toEqual([null, null, null]);
+  });
+
+  it("a trigger_config.url that is not a URL is a recorded error, not a throw", async () => {
+    const tenant = await makeTenant();
+    const id = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "not a url" } });
+    expect(await triggerStateFor(env, id).poll(id)).toMatchObject({ status: "error", error: expect.stringMatching(/not a valid absolute URL/) });
+    expect((await triggerRow(id)).lastError).toMatch(/not a valid absolute URL/);
+  });
+
+  it("a redirect without a Location is a recorded error", async () => {
+    const tenant = await makeTenant();
+    const id = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "https://upstream.test/nowhere" } });
+    vi.spyOn(globalThis, "fetch").mockImplementation(platformFetch({ "upstream.test": () => new Response(null, { status: 302 }) }).impl);
+    expect(await triggerStateFor(env, id).poll(id)).toMatchObject({ status: "error", error: expect.stringMatching(/302.*Location/) });
+  });
+});
+
+describe("TriggerState.poll: hostile upstream bodies become a recorded poll error", () => {
+  const MAX = 5 * 1024 * 1024;
+
+  it("stops reading at POLL_MAX_BYTES and names the limit (bytes, not characters)", async () => {
+    const tenant = await makeTenant();
+    const id = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "https://upstream.test/huge" } });
+    const chunk = new TextEncoder().encode("é".repeat(32 * 1024)); // 64 KiB of two-byte characters
+    let pulled = 0;
+    const total = MAX + 2 * 1024 * 1024;
+    vi.spyOn(globalThis, "fetch").mockImplementation(
+      upstreamHandler("upstream.test", () => {
+        const body = new ReadableStream<Uint8Array>({
+          pull(ctl) {
+            if (pulled >= total) return ctl.close();
+            pulled += chunk.byteLength;
+            ctl.enqueue(chunk);
+          },
+        });
+        return new Response(body);
+      }),
+    );
+    expect(await triggerStateFor(env, id).poll(id)).toMatchObject({ status: "error", error: expect.stringMatching(/5242880 bytes/) });
+    expect(pulled).toBeLessThan(MAX + 4 * chunk.byteLength);
+    expect(await eventsOf(id)).toHaveLength(0);
+  });
+
+  it("counts bytes: 3 million two-byte characters (6 MB) are over the limit", async () => {
+    const tenant = await makeTenant();
+    const id = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "https://upstream.test/wide" } });
+    const text = `[{"id":"w","s":"${"é".repeat(3_000_000)}"}]`;
+    vi.spyOn(globalThis, "fetch").mockImplementation(upstreamHandler("upstream.test", () => new Response(text)));
+    expect(await triggerStateFor(env, id).poll(id)).toMatchObject({ status: "error", error: expect.stringMatching(/5242880 bytes/) });
+  });
+
+  const bad = (s: string) => new TextEncoder().encode(s);
+  const cases: [string, Uint8Array, RegExp][] = [
+    ["10,000-deep nesting", bad(`[{"id":"d","x":${"[".repeat(10_000)}${"]".repeat(10_000)}}]`), /nested deeper than 64/],
+    ["a number too large for a double", bad(`[{"id":"n","v":1e400}]`), /number/],
+    ["an integer beyond 2^53", bad(`[{"id":"n","v":123456789012345678901234}]`), /2\^53/],
+    ["invalid UTF-8", new Uint8Array([0x5b, 0x7b, 0x22, 0x69, 0x64, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x5d]), /UTF-8/],
+    ["an items array of non-objects", bad(`[1, "two", null]`), /item 0 is not a JSON object/],
+    ["an item larger than the largest event body (1 MiB)", bad(`[{"id":"big","s":"${"x".repeat(1_100_000)}"}]`), /1048576 bytes/],
+    ["more items than the per-poll cap", bad(JSON.stringify(Array.from({ length: 1001 }, (_, i) => ({ id: i })))), /more than 1000 items/],
+  ];
+  it.each(cases)("%s", async (_name, body, msg) => {
+    const tenant = await makeTenant();
+    const id = await makeTrigger(tenant, { providerId: "http", triggerId: "poll", type: "polling", config: { url: "https://upstream.test/odd" } });
+    vi.spyOn(globalThis, "fetch").mockImplementation(upstreamHandler("upstream.test", () => new Response(body)));
+    const stub = triggerStateFor(env, id);
+    expect(await stub.poll(id)).toMatchObject({ status: "error", error: expect.stringMatching(msg) });
+    expect((await triggerRow(id)).lastError).toMatch(msg);
+    expect(await eventsOf(id)).toHaveLength(0);
+    expect(await stub.cursor()).toBeNull();
+  });
+
+  it("an entity-bomb feed is a recorded poll error", async () => {
+    const tenant = await makeTenant();
+    const id = await makeTrigger(tenant, { providerId: "rss", triggerId: "poll", type: "polling", config: { url: "https://feeds.test/bomb" } });
+    const xml = `<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><rss><channel><item><guid>&b;</guid></item></channel></rss>`;
+    vi.spyOn(globalThis, "fetch").mockImplementation(upstreamHandler("feeds.test", () => new Response(xml)));
+    expect(await triggerStateFor(env, id).poll(id)).toMatchObject({ status: "error", error: expect.stringMatching(/entities/) });
+    expect((await triggerRow(id)).lastError).toMatch(/entities/);
+  });
+});
