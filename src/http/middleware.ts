@@ -46,14 +46,16 @@ export function ctxOf(c: Context<AppEnv>): Ctx {
 /**
  * Records every non-GET call made by an authenticated actor (management and run control,
  * on every face) after the handler answered: actor, method + route, target, result, status.
- * The org comes from the face's audit note, the route's `org_id`, or the actor.
+ * The record always goes to the caller's own org when the caller has one (an org token or
+ * user), so a refused call aimed at another org never writes into that org's log. Only the
+ * superuser, who has no org, is recorded under the face's audit note org or the path's `org_id`.
  */
 export const auditTrail: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   const actor = c.get("actor");
   if (!actor || c.req.method === "GET" || c.req.method === "HEAD") return;
   const note = c.get("audit") ?? {};
-  const orgId = note.orgId ?? c.req.param("org_id") ?? actor.orgId;
+  const orgId = actor.orgId ?? note.orgId ?? c.req.param("org_id");
   if (!orgId) return;
   const status = c.res.status;
   try {

@@ -46,7 +46,7 @@ export interface ActionFields {
   owner?: unknown;
 }
 
-/** Checks the actor may see the org and that the workspace/app exist in it (404 otherwise). */
+/** Checks the actor may see the org and that the workspace/app exist in it (404 otherwise). No role check. */
 async function assertScope(ctx: Ctx, s: AppScope): Promise<void> {
   assertOrg(ctx.actor, s.orgId, "app");
   const app = await ctx.db.select({ id: apps.appId }).from(apps).where(inOrg(apps, s.orgId, eq(apps.appId, s.appId), eq(apps.workspaceId, s.workspaceId))).get();
@@ -128,8 +128,8 @@ function apply(row: ActionRow, f: ActionFields): ActionRow {
 
 /** Lists an app's actions, newest first, optionally searching name/description. */
 export async function listActions(ctx: Ctx, s: AppScope, q: { search?: string; limit: number; cursor?: string }): Promise<Page<ActionRow>> {
-  assertRole(ctx.actor, "viewer");
   await assertScope(ctx, s);
+  assertRole(ctx.actor, "viewer");
   const after = decodeCursor(q.cursor);
   const pattern = q.search ? `%${q.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : undefined;
   const search = pattern ? or(sql`${actions.name} LIKE ${pattern} ESCAPE '\\'`, sql`${actions.description} LIKE ${pattern} ESCAPE '\\'`) : undefined;
@@ -142,15 +142,16 @@ export async function listActions(ctx: Ctx, s: AppScope, q: { search?: string; l
 
 /** One action of the app (404 for unknown ids and other tenants). */
 export async function getAction(ctx: Ctx, s: AppScope, actionId: string): Promise<ActionRow> {
-  assertRole(ctx.actor, "viewer");
   await assertScope(ctx, s);
-  return loadAction(ctx, s, actionId);
+  const row = await loadAction(ctx, s, actionId);
+  assertRole(ctx.actor, "viewer");
+  return row;
 }
 
 /** Creates an action; validates everything and computes `next_run_at`. */
 export async function createAction(ctx: Ctx, s: AppScope, f: ActionFields & { name: string; endpoint_id: string; namespace_id: string }): Promise<ActionRow> {
-  assertRole(ctx.actor, "editor");
   await assertScope(ctx, s);
+  assertRole(ctx.actor, "editor");
   const now = new Date();
   const at = now.toISOString();
   const base: ActionRow = {
@@ -170,9 +171,9 @@ export async function createAction(ctx: Ctx, s: AppScope, f: ActionFields & { na
 
 /** Partial update (PUT with any subset of fields); counters and run state are never touched. */
 export async function updateAction(ctx: Ctx, s: AppScope, actionId: string, f: ActionFields): Promise<ActionRow> {
-  assertRole(ctx.actor, "editor");
   await assertScope(ctx, s);
   const current = await loadAction(ctx, s, actionId);
+  assertRole(ctx.actor, "editor");
   const now = new Date();
   const row = apply(current, f);
   const scheduleChanged = ["schedule_type", "cron_expression", "scheduled_at", "timezone", "is_enabled"].some((k) => f[k as keyof ActionFields] !== undefined);
@@ -186,17 +187,18 @@ export async function updateAction(ctx: Ctx, s: AppScope, actionId: string, f: A
 
 /** Deletes an action. Its runs stay in D1 (history); a pending delivery then fails with `action_deleted`. */
 export async function deleteAction(ctx: Ctx, s: AppScope, actionId: string): Promise<void> {
-  assertRole(ctx.actor, "editor");
   await assertScope(ctx, s);
+  await loadAction(ctx, s, actionId);
+  assertRole(ctx.actor, "editor");
   const gone = await ctx.db.delete(actions).where(where(s, eq(actions.actionId, actionId))).returning({ id: actions.actionId }).get();
   if (!gone) throw notFound("action");
 }
 
 /** Enables/disables; enabling recomputes `next_run_at` from now, disabling clears it. */
 export async function setActionEnabled(ctx: Ctx, s: AppScope, actionId: string, enabled: boolean): Promise<ActionRow> {
-  assertRole(ctx.actor, "editor");
   await assertScope(ctx, s);
   const current = await loadAction(ctx, s, actionId);
+  assertRole(ctx.actor, "editor");
   const now = new Date();
   const nextRunAt = computeNextRunAt({ ...current, isEnabled: enabled }, now);
   const updated = await ctx.db.update(actions).set({ isEnabled: enabled, nextRunAt, updatedAt: now.toISOString() }).where(where(s, eq(actions.actionId, actionId))).returning().get();
@@ -211,9 +213,9 @@ export async function triggerAction(
   actionId: string,
   body: { inputs?: Record<string, unknown>; target?: unknown; thread_id?: string | null },
 ): Promise<StartedExecution & { action_id: string }> {
-  assertRole(ctx.actor, "runner");
   await assertScope(ctx, s);
   const action = await loadAction(ctx, s, actionId);
+  assertRole(ctx.actor, "runner");
   if (!action.isEnabled) throw conflict("action is disabled; enable it before triggering");
   const started = await startExecution(ctx.db, ctx.env, {
     action,

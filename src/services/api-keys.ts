@@ -1,12 +1,12 @@
 import { eq } from "drizzle-orm";
-import type { Role } from "../core/actor";
+import { assertRole, type Role } from "../core/actor";
 import type { Ctx } from "../core/context";
 import { notFound } from "../core/errors";
 import { nowIso } from "../core/ids";
 import type { Page } from "../core/pagination";
 import { apiKeys } from "../db/schema";
 import { inOrg } from "../db/scope";
-import { openOrg } from "./orgs";
+import { gateOrg, openOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 import { mintApiKey } from "./tokens";
 
@@ -53,14 +53,17 @@ async function findKey(ctx: Ctx, orgId: string, keyId: string): Promise<Row> {
 
 /** Reads one key's metadata (admin). */
 export async function getApiKey(ctx: Ctx, orgId: string, keyId: string): Promise<ApiKeyOut> {
-  await openOrg(ctx, orgId, "admin");
-  return out(await findKey(ctx, orgId, keyId));
+  await gateOrg(ctx, orgId);
+  const row = await findKey(ctx, orgId, keyId);
+  assertRole(ctx.actor, "admin");
+  return out(row);
 }
 
 /** Renames a key or changes its role (admin). Takes effect on the key's next request. */
 export async function updateApiKey(ctx: Ctx, orgId: string, keyId: string, patch: { name?: string; role?: Role }): Promise<ApiKeyOut> {
-  await openOrg(ctx, orgId, "admin");
+  await gateOrg(ctx, orgId);
   const row = await findKey(ctx, orgId, keyId);
+  assertRole(ctx.actor, "admin");
   const next: Row = { ...row, name: patch.name ?? row.name, role: patch.role ?? row.role, updatedAt: nowIso() };
   await ctx.db.update(apiKeys).set({ name: next.name, role: next.role, updatedAt: next.updatedAt }).where(where(orgId, keyId));
   return out(next);
@@ -68,8 +71,9 @@ export async function updateApiKey(ctx: Ctx, orgId: string, keyId: string, patch
 
 /** Revokes a key (admin): from now on it is refused with 401. Idempotent; the record stays listed. */
 export async function revokeApiKey(ctx: Ctx, orgId: string, keyId: string): Promise<void> {
-  await openOrg(ctx, orgId, "admin");
+  await gateOrg(ctx, orgId);
   const row = await findKey(ctx, orgId, keyId);
+  assertRole(ctx.actor, "admin");
   if (row.revokedAt) return;
   const t = nowIso();
   await ctx.db.update(apiKeys).set({ revokedAt: t, updatedAt: t }).where(where(orgId, keyId));

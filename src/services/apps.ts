@@ -5,7 +5,8 @@ import { nowIso, uuidv7 } from "../core/ids";
 import type { Page } from "../core/pagination";
 import { actions, apps, endpoints, pipelines, triggers } from "../db/schema";
 import { inOrg } from "../db/scope";
-import { openOrg } from "./orgs";
+import { assertRole } from "../core/actor";
+import { gateOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 import { findWorkspace } from "./workspaces";
 
@@ -35,8 +36,9 @@ export async function findApp(ctx: Ctx, orgId: string, workspaceId: string, appI
 
 /** Creates an app in a workspace of the org (editor+). */
 export async function createApp(ctx: Ctx, orgId: string, workspaceId: string, input: { name: string }): Promise<AppOut> {
-  await openOrg(ctx, orgId, "editor");
+  await gateOrg(ctx, orgId);
   await findWorkspace(ctx, orgId, workspaceId);
+  assertRole(ctx.actor, "editor");
   const t = nowIso();
   const row: Row = { appId: uuidv7(), orgId, workspaceId, name: input.name, createdAt: t, updatedAt: t };
   await ctx.db.insert(apps).values(row);
@@ -45,21 +47,25 @@ export async function createApp(ctx: Ctx, orgId: string, workspaceId: string, in
 
 /** Lists a workspace's apps newest first (viewer+). */
 export async function listApps(ctx: Ctx, orgId: string, workspaceId: string, page: PageIn): Promise<Page<AppOut>> {
-  await openOrg(ctx, orgId, "viewer");
+  await gateOrg(ctx, orgId);
   await findWorkspace(ctx, orgId, workspaceId);
+  assertRole(ctx.actor, "viewer");
   return pageOf(ctx.db, apps, apps.appId, inOrg(apps, orgId, eq(apps.workspaceId, workspaceId)), page, out);
 }
 
 /** Reads one app (viewer+). */
 export async function getApp(ctx: Ctx, orgId: string, workspaceId: string, appId: string): Promise<AppOut> {
-  await openOrg(ctx, orgId, "viewer");
-  return out(await findApp(ctx, orgId, workspaceId, appId));
+  await gateOrg(ctx, orgId);
+  const row = await findApp(ctx, orgId, workspaceId, appId);
+  assertRole(ctx.actor, "viewer");
+  return out(row);
 }
 
 /** Partial update (editor+). */
 export async function updateApp(ctx: Ctx, orgId: string, workspaceId: string, appId: string, patch: { name?: string }): Promise<AppOut> {
-  await openOrg(ctx, orgId, "editor");
+  await gateOrg(ctx, orgId);
   const row = await findApp(ctx, orgId, workspaceId, appId);
+  assertRole(ctx.actor, "editor");
   const next: Row = { ...row, ...(patch.name !== undefined ? { name: patch.name } : {}), updatedAt: nowIso() };
   await ctx.db.update(apps).set({ name: next.name, updatedAt: next.updatedAt }).where(where(orgId, workspaceId, appId));
   return out(next);
@@ -67,8 +73,9 @@ export async function updateApp(ctx: Ctx, orgId: string, workspaceId: string, ap
 
 /** Deletes an app (editor+); 409 while endpoints, actions, triggers or pipelines remain in it. */
 export async function deleteApp(ctx: Ctx, orgId: string, workspaceId: string, appId: string): Promise<void> {
-  await openOrg(ctx, orgId, "editor");
+  await gateOrg(ctx, orgId);
   await findApp(ctx, orgId, workspaceId, appId);
+  assertRole(ctx.actor, "editor");
   const [e, a, t, p] = await Promise.all([
     ctx.db.$count(endpoints, inOrg(endpoints, orgId, eq(endpoints.appId, appId))),
     ctx.db.$count(actions, inOrg(actions, orgId, eq(actions.appId, appId))),

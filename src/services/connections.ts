@@ -6,7 +6,8 @@ import type { Page } from "../core/pagination";
 import { connections, triggers } from "../db/schema";
 import { inOrg } from "../db/scope";
 import { openSecrets, sealSecrets, type Secrets } from "./connection-secrets";
-import { openOrg } from "./orgs";
+import { assertRole } from "../core/actor";
+import { gateOrg, openOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 
 /** A connection as the API shows it: secret values never, only the names of the keys. */
@@ -58,14 +59,17 @@ async function findConnection(ctx: Ctx, orgId: string, id: string): Promise<Row>
 
 /** Reads one connection (viewer+). */
 export async function getConnection(ctx: Ctx, orgId: string, id: string): Promise<ConnectionOut> {
-  await openOrg(ctx, orgId, "viewer");
-  return out(ctx, await findConnection(ctx, orgId, id));
+  await gateOrg(ctx, orgId);
+  const row = await findConnection(ctx, orgId, id);
+  assertRole(ctx.actor, "viewer");
+  return out(ctx, row);
 }
 
 /** Partial update (admin); `secrets`, when present, replaces the whole secrets object. */
 export async function updateConnection(ctx: Ctx, orgId: string, id: string, patch: Partial<ConnectionIn>): Promise<ConnectionOut> {
-  await openOrg(ctx, orgId, "admin");
+  await gateOrg(ctx, orgId);
   const row = await findConnection(ctx, orgId, id);
+  assertRole(ctx.actor, "admin");
   const next: Row = {
     ...row,
     providerId: patch.provider_id ?? row.providerId,
@@ -79,8 +83,9 @@ export async function updateConnection(ctx: Ctx, orgId: string, id: string, patc
 
 /** Deletes a connection (admin); 409 while a trigger still uses it. */
 export async function deleteConnection(ctx: Ctx, orgId: string, id: string): Promise<void> {
-  await openOrg(ctx, orgId, "admin");
+  await gateOrg(ctx, orgId);
   await findConnection(ctx, orgId, id);
+  assertRole(ctx.actor, "admin");
   const n = await ctx.db.$count(triggers, inOrg(triggers, orgId, eq(triggers.connectionId, id)));
   if (n > 0) throw conflict(`connection is used by ${n} trigger(s); re-point or delete them first`);
   await ctx.db.delete(connections).where(where(orgId, id));

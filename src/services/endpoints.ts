@@ -8,7 +8,8 @@ import type { Page } from "../core/pagination";
 import { actions, endpoints } from "../db/schema";
 import { inOrg } from "../db/scope";
 import { findApp } from "./apps";
-import { openOrg } from "./orgs";
+import { assertRole } from "../core/actor";
+import { gateOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 
 /** An endpoint as the API shows it: the signing secret is never included, only `has_secret`. */
@@ -68,8 +69,9 @@ function resolveSecret(secret: string | null | undefined): { plain: string | nul
  * once as `secret` and never again.
  */
 export async function createEndpoint(ctx: Ctx, orgId: string, workspaceId: string, appId: string, input: EndpointIn): Promise<EndpointOut & { secret?: string }> {
-  await openOrg(ctx, orgId, "editor");
+  await gateOrg(ctx, orgId);
   await findApp(ctx, orgId, workspaceId, appId);
+  assertRole(ctx.actor, "editor");
   checkUrl(ctx, input.url);
   const { plain, generated } = resolveSecret(input.secret);
   const t = nowIso();
@@ -84,8 +86,9 @@ export async function createEndpoint(ctx: Ctx, orgId: string, workspaceId: strin
 
 /** Lists an app's endpoints newest first (viewer+). */
 export async function listEndpoints(ctx: Ctx, orgId: string, workspaceId: string, appId: string, page: PageIn): Promise<Page<EndpointOut>> {
-  await openOrg(ctx, orgId, "viewer");
+  await gateOrg(ctx, orgId);
   await findApp(ctx, orgId, workspaceId, appId);
+  assertRole(ctx.actor, "viewer");
   return pageOf(ctx.db, endpoints, endpoints.endpointId, inOrg(endpoints, orgId, eq(endpoints.appId, appId)), page, out);
 }
 
@@ -98,8 +101,10 @@ async function findEndpoint(ctx: Ctx, orgId: string, workspaceId: string, appId:
 
 /** Reads one endpoint (viewer+). */
 export async function getEndpoint(ctx: Ctx, orgId: string, workspaceId: string, appId: string, endpointId: string): Promise<EndpointOut> {
-  await openOrg(ctx, orgId, "viewer");
-  return out(await findEndpoint(ctx, orgId, workspaceId, appId, endpointId));
+  await gateOrg(ctx, orgId);
+  const row = await findEndpoint(ctx, orgId, workspaceId, appId, endpointId);
+  assertRole(ctx.actor, "viewer");
+  return out(row);
 }
 
 /**
@@ -107,8 +112,9 @@ export async function getEndpoint(ctx: Ctx, orgId: string, workspaceId: string, 
  * secret, `secret: "generate"` rotates it (the new one is returned once).
  */
 export async function updateEndpoint(ctx: Ctx, orgId: string, workspaceId: string, appId: string, endpointId: string, patch: Partial<EndpointIn>): Promise<EndpointOut & { secret?: string }> {
-  await openOrg(ctx, orgId, "editor");
+  await gateOrg(ctx, orgId);
   const row = await findEndpoint(ctx, orgId, workspaceId, appId, endpointId);
+  assertRole(ctx.actor, "editor");
   if (patch.url !== undefined) checkUrl(ctx, patch.url);
   const { plain, generated } = resolveSecret(patch.secret);
   const next: Row = {
@@ -128,8 +134,9 @@ export async function updateEndpoint(ctx: Ctx, orgId: string, workspaceId: strin
 
 /** Deletes an endpoint (editor+); 409 while an action still delivers to it. */
 export async function deleteEndpoint(ctx: Ctx, orgId: string, workspaceId: string, appId: string, endpointId: string): Promise<void> {
-  await openOrg(ctx, orgId, "editor");
+  await gateOrg(ctx, orgId);
   await findEndpoint(ctx, orgId, workspaceId, appId, endpointId);
+  assertRole(ctx.actor, "editor");
   const n = await ctx.db.$count(actions, inOrg(actions, orgId, eq(actions.endpointId, endpointId)));
   if (n > 0) throw conflict(`endpoint is used by ${n} action(s); point them elsewhere or delete them first`);
   await ctx.db.delete(endpoints).where(where(orgId, appId, endpointId));

@@ -5,7 +5,8 @@ import { nowIso, uuidv7 } from "../core/ids";
 import type { Page } from "../core/pagination";
 import { events } from "../db/schema";
 import { inOrg } from "../db/scope";
-import { openOrg } from "./orgs";
+import { assertRole } from "../core/actor";
+import { gateOrg, openOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 
 export type EventStatus = "received" | "routed" | "unmatched" | "failed";
@@ -83,8 +84,9 @@ async function findEvent(ctx: Ctx, orgId: string, eventId: string): Promise<Row>
 
 /** Reads one event with its headers and body (viewer+). */
 export async function getEvent(ctx: Ctx, orgId: string, eventId: string): Promise<EventOut> {
-  await openOrg(ctx, orgId, "viewer");
+  await gateOrg(ctx, orgId);
   const row = await findEvent(ctx, orgId, eventId);
+  assertRole(ctx.actor, "viewer");
   return { ...summary(row), headers: row.headers, body: parseBody(row.body) };
 }
 
@@ -96,8 +98,9 @@ export async function getEvent(ctx: Ctx, orgId: string, eventId: string): Promis
  * and a 503 `queue_unavailable` is thrown (nothing half-done is left).
  */
 export async function replayEvent(ctx: Ctx, orgId: string, eventId: string): Promise<{ event_id: string; replay_of: string; status: "replayed" }> {
-  await openOrg(ctx, orgId, "runner");
+  await gateOrg(ctx, orgId);
   const row = await findEvent(ctx, orgId, eventId);
+  assertRole(ctx.actor, "runner");
   const copyId = uuidv7();
   await ctx.db.insert(events).values({
     ...row, eventId: copyId, dedupKey: `replay:${copyId}`, status: "received", matchedActions: null, routeError: null, routeAttempts: 0,

@@ -19,15 +19,26 @@ type OrgRow = typeof orgs.$inferSelect;
 const out = (r: OrgRow): OrgOut => ({ org_id: r.orgId, name: r.name, created_at: r.createdAt, updated_at: r.updatedAt });
 
 /**
- * The gate of every org-scoped verb: the actor must belong to `orgId` (else 404, so other
- * tenants' ids reveal nothing), hold at least `min`, and the org must exist (the superuser
- * may name any id). Returns the org row.
+ * The tenancy gate of every org-scoped verb, with no role check: the actor must belong to
+ * `orgId` and the org must exist (the superuser may name any id); anything else is the same
+ * 404, so another tenant's ids reveal nothing. A verb aimed at a child resource calls this,
+ * then loads the child (404), and only then checks the role (403 only on the caller's own,
+ * existing resources). Returns the org row.
  */
-export async function openOrg(ctx: Ctx, orgId: string, min: Role): Promise<OrgRow> {
+export async function gateOrg(ctx: Ctx, orgId: string): Promise<OrgRow> {
   assertOrg(ctx.actor, orgId);
-  assertRole(ctx.actor, min);
   const row = (await ctx.db.select().from(orgs).where(inOrg(orgs, orgId)).limit(1))[0];
   if (!row) throw notFound("org");
+  return row;
+}
+
+/**
+ * `gateOrg`, then the role: for verbs whose target is the org itself (read or rename it, list
+ * or create directly under it). 404 for another org or a nonexistent one, 403 only after that.
+ */
+export async function openOrg(ctx: Ctx, orgId: string, min: Role): Promise<OrgRow> {
+  const row = await gateOrg(ctx, orgId);
+  assertRole(ctx.actor, min);
   return row;
 }
 
@@ -74,9 +85,8 @@ const TENANT_TABLES = [
  * org and 404 for any other.
  */
 export async function deleteOrg(ctx: Ctx, orgId: string): Promise<void> {
-  assertOrg(ctx.actor, orgId);
+  await gateOrg(ctx, orgId);
   if (ctx.actor.kind !== "superuser") throw forbidden("only the operator (ADMIN_TOKEN) can delete orgs");
-  await openOrg(ctx, orgId, "admin");
   const [first, ...rest] = TENANT_TABLES.map((t) => ctx.db.delete(t).where(inOrg(t, orgId)));
   await ctx.db.batch([first!, ...rest, ctx.db.delete(orgs).where(inOrg(orgs, orgId))]);
 }

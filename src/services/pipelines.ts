@@ -128,11 +128,11 @@ async function assertStepActions(db: Db, orgId: string, appId: string, steps: Pi
 
 /** Creates a pipeline (editor+). `loc` prefixes field errors (["body"] or ["body","settings"]). */
 export async function createPipeline(ctx: Ctx, raw: unknown, loc: (string | number)[] = ["body"]): Promise<PipelineOut> {
-  assertRole(ctx.actor, "editor");
   const input = parseOr422(PipelineIn, raw, loc);
   const where = ctx.actor.orgId ? inOrg(apps, ctx.actor.orgId, eq(apps.appId, input.app_id)) : eq(apps.appId, input.app_id);
   const app = await ctx.db.select().from(apps).where(where).get();
   if (!app) throw notFound("app", [...loc, "app_id"]);
+  assertRole(ctx.actor, "editor");
   const steps = normSteps(input.steps);
   await assertStepActions(ctx.db, app.orgId, app.appId, steps, loc);
   const t = nowIso();
@@ -158,19 +158,19 @@ export async function createPipeline(ctx: Ctx, raw: unknown, loc: (string | numb
 
 /** Lists pipelines newest first (viewer+). The superuser must name `orgId`. */
 export async function listPipelines(ctx: Ctx, orgId: string | undefined, appId: string | undefined, page: PageIn): Promise<Page<PipelineOut>> {
-  assertRole(ctx.actor, "viewer");
   const org = ctx.actor.orgId ?? orgId;
   if (!org) throw invalid(["query", "org_id"], "org_id is required when the admin token lists pipelines");
   assertOrg(ctx.actor, org);
+  assertRole(ctx.actor, "viewer");
   return pageOf(ctx.db, pipelines, pipelines.pipelineId, inOrg(pipelines, org, appId ? eq(pipelines.appId, appId) : undefined), page, toPipelineOut);
 }
 
 /** Updates name, description, steps or variables (editor+). Steps cannot change while a run is active. */
 export async function updatePipeline(ctx: Ctx, pipelineId: string, raw: unknown, loc: (string | number)[] = ["body"], idLoc?: (string | number)[]): Promise<PipelineOut> {
+  const row = await findPipeline(ctx.db, ctx.actor, pipelineId, idLoc);
   assertRole(ctx.actor, "editor");
   const patch = parseOr422(PipelinePatch, raw, loc);
   if (Object.values(patch).every((v) => v === undefined)) throw invalid(loc, "nothing to update: send at least one of name, description, steps, variables", raw);
-  const row = await findPipeline(ctx.db, ctx.actor, pipelineId, idLoc);
   const steps = patch.steps ? normSteps(patch.steps) : undefined;
   if (steps) {
     if (row.state === "running" || row.state === "pending_approval") throw conflict("pipeline is running; stop it before changing its steps");
@@ -193,8 +193,8 @@ export async function updatePipeline(ctx: Ctx, pipelineId: string, raw: unknown,
 
 /** Deletes a pipeline (editor+); refused while a run is active. Its run history is kept. */
 export async function deletePipeline(ctx: Ctx, pipelineId: string, idLoc?: (string | number)[]): Promise<void> {
-  assertRole(ctx.actor, "editor");
   const row = await findPipeline(ctx.db, ctx.actor, pipelineId, idLoc);
+  assertRole(ctx.actor, "editor");
   if (row.state === "running" || row.state === "pending_approval") throw conflict("pipeline is running; stop it before deleting it");
   await ctx.db.delete(pipelines).where(inOrg(pipelines, row.orgId, eq(pipelines.pipelineId, row.pipelineId)));
 }

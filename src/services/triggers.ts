@@ -101,8 +101,8 @@ export async function listProjectTriggers(ctx: Ctx, projectId: string): Promise<
  * Webhook triggers get `webhook_data.webhook_url`. Editor+.
  */
 export async function createTrigger(ctx: Ctx, projectId: string, input: TriggerIn): Promise<TriggerRow> {
-  assertRole(ctx.actor, "editor");
   const app = await findProject(ctx, projectId);
+  assertRole(ctx.actor, "editor");
   const entry = getProviderTrigger(input.provider_id, input.trigger_id);
   if (!entry) {
     const known = getProviderTrigger(input.provider_id, "on_any_event") ?? getProviderTrigger(input.provider_id, "poll") ?? getProviderTrigger(input.provider_id, "cron");
@@ -163,8 +163,8 @@ export async function getTrigger(ctx: Ctx, id: string): Promise<TriggerOut> {
 
 /** Deletes a trigger (its stored events stay, for history and replay). Editor+. */
 export async function deleteTrigger(ctx: Ctx, id: string): Promise<TriggerRow> {
-  assertRole(ctx.actor, "editor");
   const row = await findTrigger(ctx, id);
+  assertRole(ctx.actor, "editor");
   await ctx.db.delete(triggers).where(inOrg(triggers, row.orgId, eq(triggers.projectTriggerId, id)));
   forgetCandidate(id);
   return row;
@@ -175,8 +175,8 @@ export async function deleteTrigger(ctx: Ctx, id: string): Promise<TriggerRow> {
  * cron slot); disabling clears it. Editor+.
  */
 export async function setTriggerStatus(ctx: Ctx, id: string, status: "ENABLED" | "DISABLED"): Promise<TriggerRow> {
-  assertRole(ctx.actor, "editor");
   const row = await findTrigger(ctx, id);
+  assertRole(ctx.actor, "editor");
   const now = new Date();
   const patch = { status, nextDueAt: status === "ENABLED" ? nextDue(row, now) : null, updatedAt: now.toISOString(), updatedBy: ctx.actor.id };
   await ctx.db.update(triggers).set(patch).where(inOrg(triggers, row.orgId, eq(triggers.projectTriggerId, id)));

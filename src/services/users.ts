@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { Role } from "../core/actor";
+import { assertRole, type Role } from "../core/actor";
 import type { Ctx } from "../core/context";
 import { hashPassword } from "../core/crypto";
 import { conflict, notFound } from "../core/errors";
@@ -7,7 +7,7 @@ import { nowIso, uuidv7 } from "../core/ids";
 import type { Page } from "../core/pagination";
 import { users } from "../db/schema";
 import { inOrg } from "../db/scope";
-import { openOrg } from "./orgs";
+import { gateOrg, openOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 
 /** A user as the API shows it: never the password or its hash. */
@@ -74,14 +74,17 @@ async function findUser(ctx: Ctx, orgId: string, userId: string): Promise<Row> {
 
 /** Reads one user (admin). */
 export async function getUser(ctx: Ctx, orgId: string, userId: string): Promise<UserOut> {
-  await openOrg(ctx, orgId, "admin");
-  return out(await findUser(ctx, orgId, userId));
+  await gateOrg(ctx, orgId);
+  const row = await findUser(ctx, orgId, userId);
+  assertRole(ctx.actor, "admin");
+  return out(row);
 }
 
 /** Partial update (admin): email (409 if taken), name, role, password (re-hashed). */
 export async function updateUser(ctx: Ctx, orgId: string, userId: string, patch: Partial<UserIn>): Promise<UserOut> {
-  await openOrg(ctx, orgId, "admin");
+  await gateOrg(ctx, orgId);
   const row = await findUser(ctx, orgId, userId);
+  assertRole(ctx.actor, "admin");
   const email = patch.email?.trim().toLowerCase();
   if (email && email !== row.email) await assertEmailFree(ctx, email, userId);
   const next: Row = {
@@ -103,7 +106,8 @@ export async function updateUser(ctx: Ctx, orgId: string, userId: string, patch:
 
 /** Deletes a user (admin). Tokens already issued to them expire within their lifetime. */
 export async function deleteUser(ctx: Ctx, orgId: string, userId: string): Promise<void> {
-  await openOrg(ctx, orgId, "admin");
+  await gateOrg(ctx, orgId);
   await findUser(ctx, orgId, userId);
+  assertRole(ctx.actor, "admin");
   await ctx.db.delete(users).where(where(orgId, userId));
 }

@@ -5,7 +5,8 @@ import { nowIso, uuidv7 } from "../core/ids";
 import type { Page } from "../core/pagination";
 import { apps, workspaces } from "../db/schema";
 import { inOrg } from "../db/scope";
-import { openOrg } from "./orgs";
+import { assertRole } from "../core/actor";
+import { gateOrg, openOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 
 export interface WorkspaceOut {
@@ -43,14 +44,17 @@ export async function listWorkspaces(ctx: Ctx, orgId: string, page: PageIn): Pro
 
 /** Reads one workspace (viewer+). */
 export async function getWorkspace(ctx: Ctx, orgId: string, workspaceId: string): Promise<WorkspaceOut> {
-  await openOrg(ctx, orgId, "viewer");
-  return out(await findWorkspace(ctx, orgId, workspaceId));
+  await gateOrg(ctx, orgId);
+  const row = await findWorkspace(ctx, orgId, workspaceId);
+  assertRole(ctx.actor, "viewer");
+  return out(row);
 }
 
 /** Partial update (editor+): only the fields present change. */
 export async function updateWorkspace(ctx: Ctx, orgId: string, workspaceId: string, patch: { name?: string }): Promise<WorkspaceOut> {
-  await openOrg(ctx, orgId, "editor");
+  await gateOrg(ctx, orgId);
   const row = await findWorkspace(ctx, orgId, workspaceId);
+  assertRole(ctx.actor, "editor");
   const next: Row = { ...row, ...(patch.name !== undefined ? { name: patch.name } : {}), updatedAt: nowIso() };
   await ctx.db.update(workspaces).set({ name: next.name, updatedAt: next.updatedAt }).where(inOrg(workspaces, orgId, eq(workspaces.workspaceId, workspaceId)));
   return out(next);
@@ -58,8 +62,9 @@ export async function updateWorkspace(ctx: Ctx, orgId: string, workspaceId: stri
 
 /** Deletes an empty workspace (editor+); 409 while it still has apps. */
 export async function deleteWorkspace(ctx: Ctx, orgId: string, workspaceId: string): Promise<void> {
-  await openOrg(ctx, orgId, "editor");
+  await gateOrg(ctx, orgId);
   await findWorkspace(ctx, orgId, workspaceId);
+  assertRole(ctx.actor, "editor");
   const n = await ctx.db.$count(apps, inOrg(apps, orgId, eq(apps.workspaceId, workspaceId)));
   if (n > 0) throw conflict(`workspace still has ${n} app(s); delete them first`);
   await ctx.db.delete(workspaces).where(inOrg(workspaces, orgId, eq(workspaces.workspaceId, workspaceId)));

@@ -72,6 +72,16 @@ fleetsRouter.post("/v1/fleets/:fleet_id/trigger", async (c) => {
   if (!actor) return refuse(c, 401, m ? "API key is invalid or revoked" : "missing Authorization: Bearer <API key>");
   c.set("actor", actor);
   c.set("audit", { orgId: actor.orgId ?? undefined, action: "fleet.trigger", targetType: "fleet", targetId: fleetId });
+  // Tenancy before role: another org's fleet answers exactly like a nonexistent one (400),
+  // and only a fleet of the caller's own org can get the 403. The reason never echoes the id.
+  let fleet: Awaited<ReturnType<typeof findPipeline>>;
+  try {
+    fleet = await findPipeline(db, actor, fleetId);
+    assertOrg(actor, fleet.orgId, "fleet");
+  } catch (err) {
+    if (err instanceof AppError) return refuse(c, 400, "fleet not found");
+    throw err;
+  }
   try {
     assertRole(actor, "runner");
   } catch (err) {
@@ -87,13 +97,11 @@ fleetsRouter.post("/v1/fleets/:fleet_id/trigger", async (c) => {
   if (problem) return refuse(c, 400, problem);
   const overrides = (body as { env: Record<string, string> }).env;
   try {
-    const fleet = await findPipeline(db, actor, fleetId);
-    assertOrg(actor, fleet.orgId, "fleet");
     c.set("audit", { orgId: fleet.orgId, action: "fleet.trigger", targetType: "fleet", targetId: fleetId, details: { env_keys: Object.keys(overrides) } });
     const run = (await runPipelineOp(c.env, fleet.pipelineId, { op: "start", pipelineId: fleet.pipelineId, orgId: fleet.orgId, triggerType: "fleet", overrides, invokedBy: actor.id })) as { pipeline_run_id: string };
     return c.json({ request: { id: c.get("requestId") }, data: { fleet_id: fleet.pipelineId, project_id: fleet.appId, org_id: fleet.orgId, fleet_run_id: run.pipeline_run_id } }, 201);
   } catch (err) {
-    if (err instanceof AppError) return refuse(c, 400, err.code === "not_found" ? `fleet ${fleetId} not found` : err.message);
+    if (err instanceof AppError) return refuse(c, 400, err.code === "not_found" ? "fleet not found" : err.message);
     throw err;
   }
 });

@@ -39,10 +39,10 @@ async function authorize(c: Ctx, p: z.infer<typeof Params>) {
   const db = getDb(c.env.DB);
   const actor = await actorFromApiKey(db, p.api_key);
   if (!actor || actor.orgId !== p.org_id) throw unauthorized("the API key in the path is invalid, revoked or not a key of this org");
-  if (ROLES.indexOf(actor.role) < ROLES.indexOf("runner")) throw forbidden(`role '${actor.role}' cannot run triggers; it needs 'runner' or higher`);
   c.set("actor", actor);
   const row = (await db.select().from(triggers).where(inOrg(triggers, p.org_id, eq(triggers.projectTriggerId, p.project_trigger_id))).limit(1))[0];
   if (!row) throw notFound("trigger", ["path", "project_trigger_id"]);
+  if (ROLES.indexOf(actor.role) < ROLES.indexOf("runner")) throw forbidden(`role '${actor.role}' cannot run triggers; it needs 'runner' or higher`);
   c.set("audit", { orgId: p.org_id, targetType: "trigger", targetId: row.projectTriggerId });
   return { db, row };
 }

@@ -23,15 +23,15 @@ export async function pipelineStatusOf(ctx: Ctx, id: string) {
 
 /** `run`: starts a new pipeline run (runner+); `settings.env` overrides the pipeline's variables. */
 export async function pipelineRun(ctx: Ctx, id: string, overrides: Record<string, string> | undefined) {
-  assertRole(ctx.actor, "runner");
   const p = await findPipeline(ctx.db, ctx.actor, id, TARGET);
+  assertRole(ctx.actor, "runner");
   return runPipelineOp(ctx.env, p.pipelineId, { op: "start", pipelineId: p.pipelineId, orgId: p.orgId, triggerType: "pipeline", overrides, invokedBy: ctx.actor.id });
 }
 
 /** `stop` (runner+), `reset` (runner+), `approve` / `reject` (editor+): serialized by the pipeline's object. */
 export async function pipelineControl(ctx: Ctx, action: "stop" | "reset" | "approve" | "reject", id: string, message: string | undefined) {
-  assertRole(ctx.actor, action === "approve" || action === "reject" ? "editor" : "runner");
   const p = await findPipeline(ctx.db, ctx.actor, id, TARGET);
+  assertRole(ctx.actor, action === "approve" || action === "reject" ? "editor" : "runner");
   const base = { pipelineId: p.pipelineId, orgId: p.orgId };
   if (action === "stop") return runPipelineOp(ctx.env, p.pipelineId, { op: "stop", ...base, actorId: ctx.actor.id });
   if (action === "reset") {

@@ -94,7 +94,8 @@ export function registerPipelineRoutes(router: ReturnType<typeof createRouter>):
   });
   router.openapi(getOne, async (c) => {
     const ctx = ctxOf(c);
+    const p = await findPipeline(ctx.db, ctx.actor, c.req.valid("param").pipeline_id);
     assertRole(ctx.actor, "viewer");
-    return c.json(toPipelineOut(await findPipeline(ctx.db, ctx.actor, c.req.valid("param").pipeline_id)), 200);
+    return c.json(toPipelineOut(p), 200);
   });
 }

@@ -27,16 +27,16 @@ export async function taskStatus(ctx: Ctx, id: string) {
 
 /** `run` of a task: one execution now (settings may carry `inputs` and `target`). */
 export async function taskRun(ctx: Ctx, id: string, settings: Record<string, unknown> | undefined) {
-  assertRole(ctx.actor, "runner");
   const { scope } = await findTask(ctx, id, ["body", "target"]);
+  assertRole(ctx.actor, "runner");
   const inputs = settings?.inputs;
   return triggerAction(ctx, scope, id, { inputs: inputs && typeof inputs === "object" ? (inputs as Record<string, unknown>) : undefined, target: settings?.target });
 }
 
 /** `stop` of a task: cancels its executions that have not finished (never delivered afterwards). 409 when none. */
 export async function taskStop(ctx: Ctx, id: string, message: string | undefined) {
-  assertRole(ctx.actor, "runner");
   const { row } = await findTask(ctx, id, ["body", "target"]);
+  assertRole(ctx.actor, "runner");
   const open = await ctx.db
     .select({ id: executions.executionId })
     .from(executions)
@@ -51,23 +51,23 @@ export async function taskStop(ctx: Ctx, id: string, message: string | undefined
 
 /** `create` of a task: `settings` is an action body plus `app_id` (the same validation as the actions face). */
 export async function taskCreate(ctx: Ctx, settings: Record<string, unknown>) {
-  assertRole(ctx.actor, "editor");
   const appId = settings.app_id;
   if (typeof appId !== "string" || !appId) throw invalid(["body", "settings", "app_id"], "settings.app_id is required: the app the task (action) belongs to", appId ?? null);
-  const { app_id: _drop, ...body } = settings;
-  const fields = parseOr422(ActionIn, body, ["body", "settings"]);
   const where = ctx.actor.orgId ? inOrg(apps, ctx.actor.orgId, eq(apps.appId, appId)) : eq(apps.appId, appId);
   const app = await ctx.db.select().from(apps).where(where).get();
   if (!app) throw notFound("app", ["body", "settings", "app_id"]);
+  assertRole(ctx.actor, "editor");
+  const { app_id: _drop, ...body } = settings;
+  const fields = parseOr422(ActionIn, body, ["body", "settings"]);
   const row = await createAction(ctx, { orgId: app.orgId, workspaceId: app.workspaceId, appId: app.appId }, fields as Parameters<typeof createAction>[2]);
   return toActionOut(row);
 }
 
 /** `update` of a task: `settings` is an action patch. */
 export async function taskUpdate(ctx: Ctx, id: string, settings: Record<string, unknown>) {
+  const { scope } = await findTask(ctx, id, ["body", "target"]);
   assertRole(ctx.actor, "editor");
   const fields = parseOr422(ActionPatch, settings, ["body", "settings"]);
   if (Object.values(fields).every((v) => v === undefined)) throw invalid(["body", "settings"], "nothing to update: settings has no field of an action", settings);
-  const { scope } = await findTask(ctx, id, ["body", "target"]);
   return toActionOut(await updateAction(ctx, scope, id, fields as Parameters<typeof updateAction>[3]));
 }
