@@ -8,16 +8,18 @@
  * unmutated code (otherwise every mutant would look killed). Prints one line per mutant and
  * `mutation score: K/N killed`; exits 1 if any mutant survives or the baseline fails.
  *
- * Usage: node scripts/mutation.mjs [--only id1,id2] [--no-baseline]
+ * Usage: node scripts/mutation.mjs [--only id1,id2] [--no-baseline] [--mutants path/to/list.mjs]
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { MUTANTS } from "../test/mutation/mutants.mjs";
+import { pathToFileURL } from "node:url";
 
 const root = resolve(import.meta.dirname, "..");
 const vitest = resolve(root, "node_modules/.bin/vitest");
 const args = process.argv.slice(2);
+const listArg = args.includes("--mutants") ? args[args.indexOf("--mutants") + 1] : "test/mutation/mutants.mjs";
+const { MUTANTS } = await import(pathToFileURL(resolve(root, listArg)).href);
 const onlyArg = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
 const only = onlyArg ? new Set(onlyArg.split(",")) : null;
 const list = only ? MUTANTS.filter((m) => only.has(m.id)) : MUTANTS;
