@@ -6,6 +6,7 @@ import { handleRunDeliver } from "../../../src/services/delivery";
 import { handlePipelineAdvance } from "../../../src/services/pipeline-engine";
 import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
 import { makeAction, sentBodies, upstreamHandler } from "../durable/helpers";
+import { MAX_ROUNDS, seeded, shuffle } from "../approvals/race";
 
 // The queue is the platform boundary: tests capture tasks and drive the handlers themselves,
 // so the pool's background consumer never races them.
@@ -214,22 +215,37 @@ describe("pipeline engine", () => {
     expect((await act(tenant, { action: "reset", type: "pipeline", target: [pipeline.pipeline_id] })).status).toBe(200);
   });
 
-  it("20 concurrent gate decisions: exactly one wins and the next step starts once", async () => {
-    const { tenant, pipeline } = await setup();
-    receiver();
-    const send = vi.spyOn(env.TASKS, "send");
-    const run = await act(tenant, { action: "run", type: "pipeline", target: [pipeline.pipeline_id] });
-    const runId = run.body.results[0].data.pipeline_run_id as string;
-    await drain(send, 0);
-    const res = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => act(tenant, i % 2 ? { action: "approve", type: "pipeline", target: [pipeline.pipeline_id] } : { action: "reject", type: "pipeline", target: [pipeline.pipeline_id], message: "no" })),
-    );
-    expect(res.filter((r) => r.status === 200)).toHaveLength(1);
-    const lost = res.filter((r) => r.status === 409);
-    expect(lost).toHaveLength(19);
-    const execs = await db().select().from(executions).where(eq(executions.pipelineRunId, runId));
-    const approved = res.find((r) => r.status === 200)!.body.action === "approve";
-    expect(execs).toHaveLength(approved ? 2 : 1);
-    for (const l of lost) expect(l.body.results[0].error.message).toMatch(/^pipeline already (approved|rejected) by /);
-  });
+  it("20 concurrent gate decisions in seeded random orders until both sides have won: exactly one wins, the next step is delivered once iff approve won", async () => {
+    const rand = seeded("pipeline gate race");
+    const winners = new Set<string>();
+    for (let round = 0; round < MAX_ROUNDS && winners.size < 2; round++) {
+      vi.restoreAllMocks();
+      vi.spyOn(env.TASKS, "send").mockResolvedValue(undefined as never);
+      vi.spyOn(env.TASKS, "sendBatch").mockResolvedValue(undefined as never);
+      const { tenant, pipeline } = await setup();
+      const got = receiver();
+      const send = vi.spyOn(env.TASKS, "send");
+      const run = await act(tenant, { action: "run", type: "pipeline", target: [pipeline.pipeline_id] });
+      const runId = run.body.results[0].data.pipeline_run_id as string;
+      const at = await drain(send, 0);
+      expect(got).toHaveLength(1); // the build step, before the gate
+      const kinds = shuffle(rand, Array.from({ length: 20 }, (_, i) => (i % 2 ? "approve" : "reject")));
+      const res = await Promise.all(
+        kinds.map((kind) => act(tenant, kind === "approve" ? { action: "approve", type: "pipeline", target: [pipeline.pipeline_id] } : { action: "reject", type: "pipeline", target: [pipeline.pipeline_id], message: "no" })),
+      );
+      expect(res.filter((r) => r.status === 200)).toHaveLength(1);
+      const lost = res.filter((r) => r.status === 409);
+      expect(lost).toHaveLength(19);
+      for (const l of lost) expect(l.body.results[0].error.message).toMatch(/^pipeline already (approved|rejected) by /);
+      await drain(send, at);
+      const execs = await db().select().from(executions).where(eq(executions.pipelineRunId, runId));
+      const approved = res.find((r) => r.status === 200)!.body.action === "approve";
+      winners.add(approved ? "approve" : "reject");
+      expect(execs).toHaveLength(approved ? 2 : 1);
+      // Deliveries counted at the receiver: the ship step exactly once when approved, never when rejected.
+      expect(got.filter((b) => (b as { step?: string }).step === "ship")).toHaveLength(approved ? 1 : 0);
+      expect(got).toHaveLength(approved ? 2 : 1);
+    }
+    expect([...winners].sort(), `both winners within ${MAX_ROUNDS} rounds`).toEqual(["approve", "reject"]);
+  }, 180_000);
 });
