@@ -9,6 +9,7 @@ const VERIFIERS = ["test/unit/providers/matrix.test.ts"];
 const ROUTE_MATRIX = ["test/routes/triggers/providers-matrix.test.ts"];
 const POLICY = ["test/unit/outbound-policy.test.ts"];
 const TENANCY = ["test/routes/management/connections.test.ts"];
+const RECOVERY = ["test/routes/reliability/recovery.test.ts"];
 
 /** @type {{ id: string, file: string, find: string, replace: string, tests: string[] }[]} */
 export const MUTANTS = [
@@ -47,10 +48,21 @@ export const MUTANTS = [
     replace: ".onConflictDoNothing({ target: [events.eventId] })",
     tests: ROUTE_MATRIX,
   },
-  // --- outbound policy ranges ---
-  { id: "policy-172-16-12-too-wide", file: "src/core/outbound-policy.ts", find: "(a === 172 && b >= 16 && b <= 31)", replace: "(a === 172 && b >= 16 && b <= 32)", tests: POLICY },
-  { id: "policy-cgnat-too-wide", file: "src/core/outbound-policy.ts", find: "a === 100 && b >= 64 && b <= 127", replace: "a === 100 && b >= 63 && b <= 127", tests: POLICY },
-  { id: "policy-multicast-edge", file: "src/core/outbound-policy.ts", find: 'if (a >= 224) return "reserved";', replace: 'if (a > 224) return "reserved";', tests: POLICY },
+  // --- outbound policy ranges (one IANA table, longest prefix wins) ---
+  { id: "policy-172-16-12-too-narrow", file: "src/core/outbound-policy.ts", find: '{ cidr: "172.16.0.0/12"', replace: '{ cidr: "172.16.0.0/13"', tests: POLICY },
+  { id: "policy-cgnat-too-narrow", file: "src/core/outbound-policy.ts", find: '{ cidr: "100.64.0.0/10"', replace: '{ cidr: "100.64.0.0/11"', tests: POLICY },
+  { id: "policy-multicast-too-narrow", file: "src/core/outbound-policy.ts", find: '{ cidr: "224.0.0.0/4"', replace: '{ cidr: "224.0.0.0/5"', tests: POLICY },
+  { id: "policy-shortest-prefix-wins", file: "src/core/outbound-policy.ts", find: ".sort((a, b) => b.bits - a.bits);", replace: ".sort((a, b) => a.bits - b.bits);", tests: POLICY },
+  // --- leases, sweeper, dead letters, render budget ---
+  { id: "lease-not-fenced", file: "src/services/delivery.ts", find: 'eq(runs.status, "running"), eq(runs.recoveries, run.recoveries))', replace: 'eq(runs.status, "running"))', tests: RECOVERY },
+  { id: "lease-without-margin", file: "src/services/delivery.ts", find: "+ ${LEASE_MARGIN_SECONDS}) || ' seconds')", replace: ") || ' seconds')", tests: RECOVERY },
+  { id: "sweeper-ignores-lease-end", file: "src/services/sweeper.ts", find: "lt(runs.leaseUntil, at)", replace: "lt(runs.leaseUntil, plusSeconds(at, 3600))", tests: RECOVERY },
+  { id: "sweeper-never-gives-up", file: "src/services/sweeper.ts", find: "if (run.recoveries >= MAX_RECOVERIES) {", replace: "if (false) {", tests: RECOVERY },
+  { id: "sweeper-events-no-grace", file: "src/services/sweeper.ts", find: "${OVERDUE_GRACE_SECONDS} * (1 << min(${events.routeAttempts}, 10)), 86400) || ' seconds')`", replace: "0, 0) || ' seconds')`", tests: RECOVERY },
+  { id: "sweeper-no-pipeline-redrive", file: "src/services/sweeper.ts", find: 'eq(pipelineRuns.status, "running"), lt(pipelineRuns.updatedAt', replace: 'eq(pipelineRuns.status, "never"), lt(pipelineRuns.updatedAt', tests: RECOVERY },
+  { id: "dlq-run-given-up-at-once", file: "src/queue/dead-letters.ts", find: "if (run.recoveries < MAX_RECOVERIES) {", replace: "if (false) {", tests: ["test/routes/actions/engine.test.ts"] },
+  { id: "render-budget-unchecked", file: "src/core/templates.ts", find: "if (--budget.renders < 0)", replace: "if (false)", tests: RECOVERY },
+  { id: "approval-refusal-throws", file: "src/services/executions.ts", find: 'console.error(JSON.stringify({ level: "error", msg: "approved run not enqueued; the sweeper will deliver it"', replace: 'throw err; console.error(JSON.stringify({ level: "error", msg: "approved run not enqueued; the sweeper will deliver it"', tests: RECOVERY },
   // --- tenancy and roles ---
   { id: "inOrg-drops-org", file: "src/db/scope.ts", find: "return and(eq(table.orgId, orgId), ...more) as SQL;", replace: "return and(...more) as SQL;", tests: TENANCY },
   { id: "assertRole-allows-all", file: "src/core/actor.ts", find: "if (ROLES.indexOf(actor.role) < ROLES.indexOf(min)) {", replace: "if (false) {", tests: TENANCY },

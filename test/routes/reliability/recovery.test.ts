@@ -86,19 +86,22 @@ describe("run leases", () => {
     expect(await actionRow(actionId)).toMatchObject({ totalRuns: 1, successfulRuns: 1, failedRuns: 0, runningCount: 0 });
   });
 
-  it("a claim the sweeper took back cannot record its late outcome over the new one", async () => {
+  it("a claim the sweeper took back cannot record its late outcome over the new claim's", async () => {
     const t = await makeTenant();
     const { actionId, runId } = await triggered(t, { max_retries: 2 });
-    let release!: (r: Response) => void;
-    let calls = 0;
-    endpoint(() => (++calls === 1 ? new Promise<Response>((r) => (release = r)) : new Response("ok")));
-    const slow = deliver(runId);
-    await vi.waitFor(() => expect(calls).toBe(1));
+    const answers: ((r: Response) => void)[] = [];
+    endpoint(() => new Promise<Response>((r) => answers.push(r)));
+    const stale = deliver(runId);
+    await vi.waitFor(() => expect(answers).toHaveLength(1));
     expect((await sweepAfter(10 * 60 * SECOND)).runs).toBe(1);
-    await deliver(runId);
-    expect(await runRow(runId)).toMatchObject({ status: "success" });
-    release(new Response("late failure", { status: 500 }));
-    await slow;
+    const fresh = deliver(runId);
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    // The stale claim answers first, while the new claim still runs: its failure must not land.
+    answers[0]!(new Response("late failure", { status: 500 }));
+    await stale;
+    expect(await runRow(runId)).toMatchObject({ status: "running", recoveries: 1 });
+    answers[1]!(new Response("ok"));
+    await fresh;
     const rows = await db().select().from(runs).where(eq(runs.actionId, actionId));
     expect(rows).toHaveLength(1); // no retry attempt was created by the stale claim
     expect(rows[0]).toMatchObject({ status: "success", responseStatus: 200 });
@@ -172,6 +175,8 @@ describe("events and slots", () => {
     const fresh = await receivedEvent(t, trig, 10);
     const stale = await receivedEvent(t, trig, OVERDUE_GRACE_SECONDS + 10);
     const hopeless = await receivedEvent(t, trig, 30 * 86_400, MAX_ROUTE_ATTEMPTS);
+    // Re-driven twice already: its grace is 4 × 120 s, so at 300 s it is left alone.
+    const backingOff = await receivedEvent(t, trig, 300, 2);
     const r = await sweep(env, new Date());
     expect(r).toMatchObject({ events: 1, failedEvents: 1 });
     expect(deliveries("event.route")).toEqual([{ v: 1, kind: "event.route", event_id: stale }]);
@@ -179,6 +184,7 @@ describe("events and slots", () => {
     const row = (id: string) => db().select().from(events).where(eq(events.eventId, id)).get();
     expect(await row(stale)).toMatchObject({ status: "routed", routeAttempts: 1 });
     expect(await row(fresh)).toMatchObject({ status: "received", routeAttempts: 0 });
+    expect(await row(backingOff)).toMatchObject({ status: "received", routeAttempts: 2 });
     expect((await row(hopeless))!.status).toBe("failed");
     expect((await row(hopeless))!.routeError).toMatch(/did not complete after 5 attempts; replay/);
     const listed = await api("GET", `/v1/orgs/${t.orgId}/events/${hopeless}`, { token: t.tokens.viewer });
