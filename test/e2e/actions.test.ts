@@ -5,7 +5,7 @@
  */
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, runCron, setupTenant, startReceiver, waitFor } from "./harness";
+import { baseUrl, call, setupTenant, startReceiver, waitFor } from "./harness";
 
 let t: Awaited<ReturnType<typeof setupTenant>>;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -69,12 +69,18 @@ describe("delivery engine end to end", () => {
     const at = new Date(Date.now() + 2_000).toISOString();
     const id = await action({ name: "later", endpoint_id: ep, action_type: "scheduled", schedule_type: "once", scheduled_at: at });
     expect((await call("GET", `${t.base}/actions/${id}`, { token: t.token })).body.next_run_at).toBe(at);
-    await new Promise((r) => setTimeout(r, 2_500));
-    await runCron();
+    // The cron is told the time (wrangler's /__scheduled?time=), instead of sleeping until `at`.
+    const cronAt = (ms: number) => fetch(`${baseUrl()}/__scheduled?cron=${encodeURIComponent("* * * * *")}&time=${ms}`).then((r) => expect(r.ok).toBe(true));
+    await cronAt(Date.parse(at) + 1_000);
     await waitFor(async () => receiver.requests.find((r) => r.path === "/once"), "scheduled delivery");
-    await runCron();
-    await new Promise((r) => setTimeout(r, 1_500));
+    await cronAt(Date.parse(at) + 61_000);
+    // Settled: the one run is final and the action counts one execution; still one delivery.
+    await waitFor(async () => {
+      const r = await runsOf(id);
+      return r.length === 1 && r[0].status === "success";
+    }, "the scheduled run to finish");
     expect(receiver.requests.filter((r) => r.path === "/once")).toHaveLength(1);
+    expect((await call("GET", `${t.base}/actions/${id}`, { token: t.token })).body.total_runs).toBe(1);
     expect((await call("GET", `${t.base}/actions/${id}`, { token: t.token })).body.next_run_at).toBeNull();
   });
 
@@ -84,16 +90,21 @@ describe("delivery engine end to end", () => {
     await call("POST", `/triggers/${triggerId}/enable`, { token: t.token });
     const ep1 = await endpoint("/fan-a");
     const ep2 = await endpoint("/fan-b");
-    await action({ name: "fan-a", endpoint_id: ep1, trigger_ids: [triggerId], payload: { order: "{{ event.body.order }}" } });
-    await action({ name: "fan-b", endpoint_id: ep2, trigger_ids: [triggerId], filter: { body: { order: { $gte: 1 } } } });
-    await action({ name: "fan-none", endpoint_id: ep2, trigger_ids: [triggerId], filter: { body: { order: { $lt: 0 } } } });
+    const fanA = await action({ name: "fan-a", endpoint_id: ep1, trigger_ids: [triggerId], payload: { order: "{{ event.body.order }}" } });
+    const fanB = await action({ name: "fan-b", endpoint_id: ep2, trigger_ids: [triggerId], filter: { body: { order: { $gte: 1 } } } });
+    const fanNone = await action({ name: "fan-none", endpoint_id: ep2, trigger_ids: [triggerId], filter: { body: { order: { $lt: 0 } } } });
     const res = await call("POST", `/v1/webhooks/${triggerId}`, { body: { order: 42 } });
     expect(res.status).toBe(200);
     const a = await waitFor(async () => receiver.requests.find((r) => r.path === "/fan-a"), "fan-out to a");
     await waitFor(async () => receiver.requests.find((r) => r.path === "/fan-b"), "fan-out to b");
     // A string that is exactly one {{ expression }} keeps the value's JSON type.
     expect(JSON.parse(a.body)).toEqual({ order: 42 });
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Settled: both matched runs are final, the unmatched action has none; still two deliveries.
+    await waitFor(async () => {
+      const [ra, rb] = [await runsOf(fanA), await runsOf(fanB)];
+      return ra.length === 1 && rb.length === 1 && ra[0].status === "success" && rb[0].status === "success";
+    }, "both fan-out runs to finish");
+    expect(await runsOf(fanNone)).toHaveLength(0);
     expect(receiver.requests.filter((r) => r.path.startsWith("/fan-"))).toHaveLength(2);
     const ev = await call("GET", `/v1/orgs/${t.orgId}/events/${res.body.event_id}`, { token: t.token });
     expect(ev.body.status).toBe("routed");
