@@ -78,3 +78,12 @@ describe("e2e harness server config", () => {
     expect(plan.devArgs).toEqual(expect.arrayContaining(["--port", "8787"]));
   });
 });
+
+describe("workerd suite config", () => {
+  it("binds every variable of .dev.vars.example and wrangler.toml [vars] itself, so a developer's .dev.vars (which the plugin also loads) is overridden", async () => {
+    const { TEST_SECRETS } = await import("../../vitest.workers");
+    const needed = [...namesIn(readFileSync(".dev.vars.example", "utf8")), ...tomlVars()];
+    for (const name of needed) expect(TEST_SECRETS, name).toHaveProperty(name);
+    expect(TEST_SECRETS.OUTBOUND_ALLOW).toBe("loopback");
+  });
+});
