@@ -78,7 +78,9 @@ export function installReason({ nodeModules, installedMtimeMs, lockfileMtimeMs, 
 
 /** Runs `npm ci` with the npm that invoked us when there is one, else `npm` from PATH. */
 function npmCi(root) {
-  const args = ["ci", "--no-audit", "--no-fund"];
+  // --loglevel=error: npm still reports errors and its one-line summary, not engine warnings
+  // about Node 20 running npm for packages that will run on the project's Node 24.
+  const args = ["ci", "--no-audit", "--no-fund", "--loglevel=error"];
   const cli = process.env.npm_execpath;
   const viaNpm = cli && /^npm-cli\.[cm]?js$/.test(basename(cli));
   const res = viaNpm
