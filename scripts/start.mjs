@@ -1,36 +1,40 @@
 #!/usr/bin/env node
-// `npm start`: creates .dev.vars from the example if missing, applies the local D1
-// migrations, then serves the Worker on 127.0.0.1:$PORT (default 8787) with embedded
+// `npm start`: installs what is missing (scripts/bootstrap.mjs, on the Node that invoked npm),
+// then on the project's Node 24: creates .dev.vars from the example if missing, applies the
+// local D1 migrations and serves the Worker on 127.0.0.1:$PORT (default 8787) with embedded
 // D1, Durable Objects and Queues, and the cron handler reachable at /__scheduled.
-// SWITCHYARD_STATE_DIR overrides where local state lives (the e2e tests use a fresh one).
+// SWITCHYARD_STATE_DIR overrides where local state lives; SWITCHYARD_VARS_FILE names a vars
+// file used instead of .dev.vars (the e2e harness uses both). Extra flags go to `wrangler dev`:
+// `npm start -- --var NAME:VALUE`.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { ensureInstalled, repoRoot } from "./bootstrap.mjs";
+import { startPlan } from "./start-plan.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = repoRoot();
+let node;
+try {
+  node = ensureInstalled(root);
+} catch (e) {
+  console.error(`switchyard: ${e.message}`);
+  process.exit(1);
+}
 const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
-// Wrangler needs Node >= 22: prefer the project's own Node 24 (the `node` devDependency),
-// so `node scripts/start.mjs` works even when the machine's Node is older.
-const localNode = join(root, "node_modules", ".bin", "node");
-const node = existsSync(localNode) ? localNode : process.execPath;
-const port = process.env.PORT ?? "8787";
-const state = process.env.SWITCHYARD_STATE_DIR;
-const persist = state ? ["--persist-to", state] : [];
+const plan = startPlan(process.env, process.argv.slice(2));
 
-if (!existsSync(join(root, ".dev.vars"))) {
+if (plan.createDevVars && !existsSync(join(root, ".dev.vars"))) {
   copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
   console.log("created .dev.vars from .dev.vars.example");
 }
 
-const migrate = spawnSync(node, [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persist], {
+const migrate = spawnSync(node, [wrangler, ...plan.migrateArgs], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, CI: "true" },
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const args = [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, "--test-scheduled", "--show-interactive-dev-session=false", ...persist];
-const child = spawn(node, args, { cwd: root, stdio: "inherit", env: process.env });
+const child = spawn(node, [wrangler, ...plan.devArgs], { cwd: root, stdio: "inherit", env: process.env });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));
