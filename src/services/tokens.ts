@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
-import type { Actor, Role } from "../core/actor";
+import { ADMIN_ACTOR_ID, type Actor, type Role } from "../core/actor";
 import { safeEqual, sha256Hex, toHex } from "../core/crypto";
 import { uuidv7 } from "../core/ids";
 import type { Db } from "../db/client";
@@ -87,7 +87,7 @@ const isRole = (r: unknown): r is Role => r === "admin" || r === "editor" || r =
 /** Resolves any bearer token (ADMIN_TOKEN, API key, JWT) to an actor, or null. */
 export async function resolveBearer(env: Env, db: Db, token: string): Promise<Actor | null> {
   if (env.ADMIN_TOKEN && safeEqual(token, env.ADMIN_TOKEN)) {
-    return { kind: "superuser", id: "admin", orgId: null, role: "admin" };
+    return { kind: "superuser", id: ADMIN_ACTOR_ID, orgId: null, role: "admin" };
   }
   if (token.startsWith(KEY_PREFIX)) return actorFromApiKey(db, token);
   if (token.split(".").length === 3) return actorFromJwt(env, token);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { api, makeTenant } from "../../fixtures";
+import { ADMIN_ACTOR_ID } from "../../../src/core/actor";
+import { SYSTEM_ACTOR } from "../../../src/core/context";
+import { ADMIN, api, makeTenant } from "../../fixtures";
 
 describe("api keys", () => {
   it("shows the token once, never its hash, and the token works", async () => {
@@ -118,5 +120,19 @@ describe("users", () => {
     expect((await api("GET", `${base}/${u.body.user_id}`, { token: b.tokens.admin })).status).toBe(404);
     expect((await api("PUT", `/v1/orgs/${b.orgId}/users/${u.body.user_id}`, { token: b.tokens.admin, body: { name: "x" } })).status).toBe(404);
     expect((await api("DELETE", `/v1/orgs/${b.orgId}/users/${u.body.user_id}`, { token: b.tokens.admin })).status).toBe(404);
+  });
+});
+
+describe("admin and system identities", () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+  it("a trigger created with the admin token has a UUID created_by (the documented admin identity)", async () => {
+    const t = await makeTenant();
+    const res = await api("POST", `/projects/${t.appId}/triggers`, { token: ADMIN, body: { provider_id: "webhook", trigger_id: "on_any_event" } });
+    expect(res.status).toBe(201);
+    expect(res.body.created_by).toMatch(UUID);
+    expect(res.body.created_by).toBe(ADMIN_ACTOR_ID);
+    expect(SYSTEM_ACTOR.id).toMatch(UUID);
+    expect(SYSTEM_ACTOR.id).not.toBe(ADMIN_ACTOR_ID);
   });
 });
