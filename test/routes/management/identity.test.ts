@@ -1,4 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:test";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { getDb } from "../../../src/db/client";
+import type { Env } from "../../../src/env";
+import { issueJwt, resolveBearer } from "../../../src/services/tokens";
 import { ADMIN_ACTOR_ID } from "../../../src/core/actor";
 import { SYSTEM_ACTOR } from "../../../src/core/context";
 import { ADMIN, api, makeTenant } from "../../fixtures";
@@ -134,5 +139,88 @@ describe("admin and system identities", () => {
     expect(res.body.created_by).toBe(ADMIN_ACTOR_ID);
     expect(SYSTEM_ACTOR.id).toMatch(UUID);
     expect(SYSTEM_ACTOR.id).not.toBe(ADMIN_ACTOR_ID);
+  });
+});
+
+describe("external identity provider tokens (JWKS_URL)", () => {
+  // The Worker under SELF runs with wrangler.toml's empty JWKS_URL, so these call the
+  // bearer resolver with a configured env; the JWKS itself is answered through fetch.
+  const ISS = "https://idp.test/";
+  const AUD = "switchyard-api";
+  const now = () => Math.floor(Date.now() / 1000);
+
+  async function idp(alg: "RS256" | "ES256" | "RS384", opts: { jwkAlg?: boolean } = {}) {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: `k-${crypto.randomUUID()}`, use: "sig", ...(opts.jwkAlg ? { alg } : {}) };
+    const url = `https://idp.test/${crypto.randomUUID()}/jwks.json`;
+    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
+      const u = input instanceof Request ? input.url : String(input);
+      if (u === url) return new Response(JSON.stringify({ keys: [jwk] }), { headers: { "content-type": "application/json" } });
+      return new Response("not found", { status: 404 });
+    });
+    const cfg = { ...env, JWKS_URL: url, JWT_ISSUER: ISS, JWT_AUDIENCE: AUD } as Env;
+    const sign = (claims: Record<string, unknown>, o: { exp?: number | null; iss?: string; aud?: string; alg?: string } = {}) => {
+      const j = new SignJWT({ sub: "ext-user-1", org_id: "org-1", role: "editor", email: "e@idp.test", name: "Ext", ...claims })
+        .setProtectedHeader({ alg: o.alg ?? alg, kid: jwk.kid })
+        .setIssuer(o.iss ?? ISS)
+        .setAudience(o.aud ?? AUD)
+        .setIssuedAt();
+      if (o.exp !== null) j.setExpirationTime(o.exp ?? now() + 600);
+      return j.sign(privateKey);
+    };
+    return { cfg, sign, jwk, spy };
+  }
+  afterEach(() => vi.restoreAllMocks());
+  const resolve = (cfg: Env, token: string) => resolveBearer(cfg, getDb(env.DB), token);
+
+  it("accepts RS256 and ES256 tokens with exp, the configured iss and aud, as a person", async () => {
+    for (const alg of ["RS256", "ES256"] as const) {
+      const p = await idp(alg);
+      const actor = await resolve(p.cfg, await p.sign({}));
+      expect(actor, alg).toEqual({ kind: "user", id: "ext-user-1", orgId: "org-1", role: "editor", user: { id: "ext-user-1", email: "e@idp.test", name: "Ext" } });
+      vi.restoreAllMocks();
+    }
+  });
+
+  it("refuses algorithms outside the pinned list (RS384 on an RSA key that does not name its alg)", async () => {
+    const p = await idp("RS384");
+    expect(await resolve(p.cfg, await p.sign({}))).toBeNull();
+  });
+
+  it("requires exp", async () => {
+    const p = await idp("RS256");
+    expect(await resolve(p.cfg, await p.sign({}, { exp: null }))).toBeNull();
+  });
+
+  it("checks iss and aud when JWT_ISSUER / JWT_AUDIENCE are set, and not when they are empty", async () => {
+    const p = await idp("ES256");
+    expect(await resolve(p.cfg, await p.sign({}, { iss: "https://evil.test/" }))).toBeNull();
+    expect(await resolve(p.cfg, await p.sign({}, { aud: "someone-else" }))).toBeNull();
+    const open = { ...p.cfg, JWT_ISSUER: "", JWT_AUDIENCE: "" } as Env;
+    expect((await resolve(open, await p.sign({}, { iss: "https://other-idp.test/", aud: "x" })))?.kind).toBe("user");
+  });
+
+  it("never takes kind (or any privilege claim besides org_id and role) from the provider", async () => {
+    const p = await idp("RS256");
+    const actor = await resolve(p.cfg, await p.sign({ kind: "api_key" }));
+    expect(actor?.kind).toBe("user");
+    const su = await resolve(p.cfg, await p.sign({ kind: "superuser", org_id: null }));
+    expect(su).toBeNull();
+  });
+
+  it("refuses alg confusion: HS256 signed with the provider's public key, and alg none", async () => {
+    const p = await idp("RS256");
+    const pub = new TextEncoder().encode(JSON.stringify(p.jwk));
+    const hs = await new SignJWT({ sub: "x", org_id: "org-1", role: "admin" }).setProtectedHeader({ alg: "HS256", kid: p.jwk.kid }).setIssuer(ISS).setAudience(AUD).setExpirationTime("5m").sign(pub);
+    expect(await resolve(p.cfg, hs)).toBeNull();
+    const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const none = `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: "x", org_id: "org-1", role: "admin", iss: ISS, aud: AUD, exp: now() + 600 })}.`;
+    expect(await resolve(p.cfg, none)).toBeNull();
+  });
+
+  it("our own HS256 tokens keep working with JWKS_URL, JWT_ISSUER and JWT_AUDIENCE set", async () => {
+    const p = await idp("RS256");
+    const own = await issueJwt(p.cfg, { sub: "k1", org_id: "org-1", role: "runner", kind: "api_key" });
+    expect(await resolve(p.cfg, own)).toEqual({ kind: "api_key", id: "k1", orgId: "org-1", role: "runner" });
   });
 });
