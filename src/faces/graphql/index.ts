@@ -71,9 +71,11 @@ graphqlRouter.openapi(route, async (c) => {
     variableValues: (body.variables as Record<string, unknown> | null | undefined) ?? undefined,
     operationName: opName,
   });
-  // Resolver failures that are not domain errors are logged, never echoed (no internals leak).
+  // Errors without a path come from graphql-js before execution (variable coercion: a wrong
+  // scalar or input shape): client errors, answered as they are and not logged. Resolver
+  // failures that are not domain errors are logged, never echoed (no internals leak).
   const errors = result.errors?.map((e) => {
-    if (!e.originalError || e.originalError instanceof AppError) return e.toJSON();
+    if (!e.originalError || e.originalError instanceof AppError || !e.path) return e.toJSON();
     console.error(JSON.stringify({ level: "error", request_id: c.get("requestId"), error: String(e.originalError), stack: e.originalError.stack }));
     return { ...e.toJSON(), message: `internal error; quote request id ${c.get("requestId")} when reporting it` };
   });

@@ -50,6 +50,38 @@ export interface GqlContext {
 
 type GqlError = { message: string; path: string[] };
 
+/** Deepest nesting accepted in `manualInputs` (objects and arrays). */
+export const MAX_INPUT_DEPTH = 32;
+
+/**
+ * A plain-JSON copy of a value built by graphql-js or the JSON scalar: objects written inline
+ * in a document have a null prototype, which the storage layer cannot handle. Non-JSON leaves
+ * (functions, symbols, undefined) are dropped from objects and become null in arrays, as in
+ * JSON; null when nesting exceeds MAX_INPUT_DEPTH.
+ */
+export function toPlainJson(v: unknown, depth = 0): { ok: true; value: unknown } | { ok: false } {
+  if (v === null || typeof v === "string" || typeof v === "boolean") return { ok: true, value: v };
+  if (typeof v === "number") return { ok: true, value: Number.isFinite(v) ? v : null };
+  if (typeof v !== "object") return { ok: true, value: undefined };
+  if (depth >= MAX_INPUT_DEPTH) return { ok: false };
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    for (const x of v) {
+      const r = toPlainJson(x, depth + 1);
+      if (!r.ok) return r;
+      out.push(r.value === undefined ? null : r.value);
+    }
+    return { ok: true, value: out };
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const r = toPlainJson((v as Record<string, unknown>)[k], depth + 1);
+    if (!r.ok) return r;
+    if (r.value !== undefined) out[k] = r.value;
+  }
+  return { ok: true, value: out };
+}
+
 /** AppError items → GraphQL `errors[]`; input locations are renamed to the mutation's argument names. */
 function toErrors(err: AppError): GqlError[] {
   return err.items.map((i) => {
@@ -113,7 +145,11 @@ export const rootValue = {
       }
     }
     if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) return fail("manualInputs must be a JSON object of input values", ["manualInputs"]);
-    const target = input.targetObject ? { id: input.targetObject.id ?? null, alias: input.targetObject.alias ?? null } : null;
+    const plain = toPlainJson(inputs);
+    if (!plain.ok) return fail(`manualInputs nests deeper than ${MAX_INPUT_DEPTH} levels`, ["manualInputs"]);
+    inputs = plain.value;
+    const str = (v: unknown) => (v === undefined || v === null ? null : String(v));
+    const target = input.targetObject ? { id: str(input.targetObject.id), alias: str(input.targetObject.alias) } : null;
     try {
       const started = await startExecution(ctx.db, ctx.env, {
         action,
