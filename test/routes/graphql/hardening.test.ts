@@ -71,3 +71,67 @@ describe("GraphQL inputs", () => {
     expect(await db().select().from(executions).where(eq(executions.actionId, plain))).toHaveLength(0);
   });
 });
+
+describe("GraphQL limits (refused before execution: HTTP 400, errors[])", () => {
+  const refused = (res: { status: number; body: any }, re: RegExp) => {
+    expect(res.status).toBe(400);
+    expect(res.body.data).toBeUndefined();
+    expect(res.body.errors).toEqual([{ message: expect.stringMatching(re) }]);
+  };
+
+  it("depth over 10 is refused, through fragments too; depth 10 is answered", async () => {
+    const { tenant } = await setup();
+    // account(1) defs(2) nodes(3) owner(4) + nested __typename-free fields cannot go deeper in
+    // this schema, so depth is counted on the document: unknown fields still count.
+    const nest = (n: number) => "{ account ".concat("{ a ".repeat(n - 2), "{ id }", " }".repeat(n - 2), " }");
+    refused(await gql(tenant.tokens.viewer, nest(11)), /depth 11 exceeds the limit of 10/);
+    const ok = await gql(tenant.tokens.viewer, nest(10));
+    expect(ok.status).toBe(200); // validation (unknown field a) answers in errors[], not the limit
+    expect(ok.body.errors[0].message).not.toMatch(/limit/);
+    const frag = `query { account { ...F } } fragment F on Account { a { b { c { d { e { f { g { h { i { j } } } } } } } } } }`;
+    refused(await gql(tenant.tokens.viewer, frag), /depth \d+ exceeds the limit of 10/);
+  });
+
+  it("more than 20 aliases, more than 5 operations, more than 10000 tokens are refused", async () => {
+    const { tenant } = await setup();
+    const aliases = `{ ${Array.from({ length: 21 }, (_, i) => `a${i}: account { id }`).join(" ")} }`;
+    refused(await gql(tenant.tokens.viewer, aliases), /21 aliases exceed the limit of 20/);
+    const twenty = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: account { id }`).join(" ")} }`;
+    expect((await gql(tenant.tokens.viewer, twenty)).status).toBe(200);
+    const ops = Array.from({ length: 6 }, (_, i) => `query Q${i} { account { id } }`).join(" ");
+    const r = await api("POST", "/graphql", { token: tenant.tokens.viewer, body: { query: ops, operationName: "Q0" } });
+    refused(r, /6 operations exceed the limit of 5/);
+    const big = `{ account { ${"id ".repeat(10_001)} } }`;
+    refused(await gql(tenant.tokens.viewer, big), /10000 tokens/);
+  });
+
+  it("more than 5 invokes per request are refused and nothing is started", async () => {
+    const { tenant, plain } = await setup();
+    const inv = (i: number) => `i${i}: customActionsTriggerInvoke(input: { triggerDefinition: { id: "${gid(plain)}" } }) { errors { message } }`;
+    const six = `mutation { ${Array.from({ length: 6 }, (_, i) => inv(i)).join(" ")} }`;
+    refused(await gql(tenant.tokens.runner, six), /6 customActionsTriggerInvoke fields exceed the limit of 5/);
+    const viaFragment = `mutation { ...M ...M2 } fragment M on Mutation { ${[0, 1, 2].map(inv).join(" ")} } fragment M2 on Mutation { ${[3, 4, 5].map(inv).join(" ")} }`;
+    refused(await gql(tenant.tokens.runner, viaFragment), /6 customActionsTriggerInvoke fields/);
+    expect(await db().select().from(executions).where(eq(executions.actionId, plain))).toHaveLength(0);
+  });
+});
+
+describe("GraphQL invoke audit", () => {
+  it("writes one audit row per invoke with its target and result, and no aggregate row", async () => {
+    const { tenant, actionId, plain } = await setup();
+    const q = `mutation { ok: customActionsTriggerInvoke(input: { triggerDefinition: { id: "${gid(plain)}" } }) { errors { message } }
+      bad: customActionsTriggerInvoke(input: { triggerDefinition: { id: "${gid(actionId)}" }, manualInputs: { env: "moon" } }) { errors { message } } }`;
+    const res = await gql(tenant.tokens.runner, q);
+    expect(res.status).toBe(200);
+    expect(res.body.data.ok.errors).toEqual([]);
+    expect(res.body.data.bad.errors).not.toEqual([]);
+    const rows = await db().select().from(auditLog).where(eq(auditLog.orgId, tenant.orgId));
+    expect(rows).toHaveLength(2);
+    const byTarget = Object.fromEntries(rows.map((r) => [r.targetId, r]));
+    expect(byTarget[plain]).toMatchObject({ action: "graphql.customActionsTriggerInvoke", targetType: "action", result: "success", actorType: "api_key" });
+    expect(byTarget[actionId]).toMatchObject({ action: "graphql.customActionsTriggerInvoke", targetType: "action", result: "failure" });
+    expect((byTarget[plain]!.details as { execution_id?: string }).execution_id).toEqual(expect.any(String));
+    const nullTarget = await db().select().from(auditLog).where(and(eq(auditLog.orgId, tenant.orgId), eq(auditLog.action, "graphql.customActionsTriggerInvoke")));
+    expect(nullTarget.every((r) => r.targetId !== null)).toBe(true);
+  });
+});
