@@ -97,17 +97,22 @@ describe("users", () => {
     expect((await api("GET", `${base}/${c.body.user_id}`, { token: t.tokens.admin })).status).toBe(404);
   });
 
-  it("keeps emails unique across orgs (409), case-insensitively", async () => {
+  it("keeps emails unique per org (409), case-insensitively; another org's email reveals nothing (201)", async () => {
     const a = await makeTenant("a");
     const b = await makeTenant("b");
     const email = `dup${crypto.randomUUID()}@example.com`;
     expect((await api("POST", `/v1/orgs/${a.orgId}/users`, { token: a.tokens.admin, body: { ...alice, email } })).status).toBe(201);
-    const dup = await api("POST", `/v1/orgs/${b.orgId}/users`, { token: b.tokens.admin, body: { ...alice, email: email.toUpperCase() } });
-    expect(dup.status).toBe(409);
-    expect(dup.body.detail[0].type).toBe("conflict");
-    const other = await api("POST", `/v1/orgs/${b.orgId}/users`, { token: b.tokens.admin, body: { ...alice, email: `x${email}` } });
-    const clash = await api("PATCH", `/v1/orgs/${b.orgId}/users/${other.body.user_id}`, { token: b.tokens.admin, body: { email } });
+    const sameOrg = await api("POST", `/v1/orgs/${a.orgId}/users`, { token: a.tokens.admin, body: { ...alice, email: email.toUpperCase() } });
+    expect(sameOrg.status).toBe(409);
+    expect(sameOrg.body.detail[0].type).toBe("conflict");
+    const otherOrg = await api("POST", `/v1/orgs/${b.orgId}/users`, { token: b.tokens.admin, body: { ...alice, email: email.toUpperCase() } });
+    expect(otherOrg.status).toBe(201);
+    const other = await api("POST", `/v1/orgs/${a.orgId}/users`, { token: a.tokens.admin, body: { ...alice, email: `x${email}` } });
+    const clash = await api("PATCH", `/v1/orgs/${a.orgId}/users/${other.body.user_id}`, { token: a.tokens.admin, body: { email } });
     expect(clash.status).toBe(409);
+    const third = await makeTenant("c");
+    const moved = await api("POST", `/v1/orgs/${third.orgId}/users`, { token: third.tokens.admin, body: { ...alice, email: `y${email}` } });
+    expect((await api("PATCH", `/v1/orgs/${third.orgId}/users/${moved.body.user_id}`, { token: third.tokens.admin, body: { email } })).status).toBe(200);
   });
 
   it("validates email, password and role; admin only; 404 across tenants", async () => {
