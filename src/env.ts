@@ -16,4 +16,8 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   /** External identity provider JWKS URL; when set, asymmetric JWTs from it are accepted. */
   JWKS_URL?: string;
+  /** Required `iss` of external (JWKS_URL) tokens; empty = not checked. Default: "". */
+  JWT_ISSUER?: string;
+  /** Required `aud` of external (JWKS_URL) tokens; empty = not checked. Default: "". */
+  JWT_AUDIENCE?: string;
 }

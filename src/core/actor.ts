@@ -3,6 +3,18 @@ import { forbidden, notFound } from "./errors";
 export type Role = "admin" | "editor" | "runner" | "viewer";
 export const ROLES: readonly Role[] = ["viewer", "runner", "editor", "admin"] as const;
 
+/**
+ * The stable identity of the ADMIN_TOKEN superuser: recorded as `created_by`, `invoked_by`,
+ * audit `actor_id` and so on. A fixed UUID (never "admin") so every actor id is a UUID.
+ */
+export const ADMIN_ACTOR_ID = "00000000-0000-4000-8000-00000000ad01";
+
+/**
+ * The stable identity of the system actor (queue consumer, cron, Durable Objects): a fixed
+ * UUID distinct from ADMIN_ACTOR_ID.
+ */
+export const SYSTEM_ACTOR_ID = "00000000-0000-4000-8000-000000005e01";
+
 /** Who is calling. `orgId` is null only for the superuser (ADMIN_TOKEN). */
 export interface Actor {
   kind: "superuser" | "api_key" | "user";

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import type { Env } from "../env";
-import type { Actor } from "./actor";
+import { SYSTEM_ACTOR_ID, type Actor } from "./actor";
 
 /**
  * What every domain verb receives: the storage, the bindings, who is acting and the
@@ -13,5 +13,5 @@ export interface Ctx {
   requestId: string;
 }
 
-/** The actor used by the queue consumer, cron and Durable Objects. */
-export const SYSTEM_ACTOR: Actor = { kind: "superuser", id: "system", orgId: null, role: "admin" };
+/** The actor used by the queue consumer, cron and Durable Objects (id: SYSTEM_ACTOR_ID, a UUID). */
+export const SYSTEM_ACTOR: Actor = { kind: "superuser", id: SYSTEM_ACTOR_ID, orgId: null, role: "admin" };

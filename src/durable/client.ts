@@ -3,8 +3,14 @@ import type { Env } from "../env";
 /**
  * The one typed way to reach a TriggerState object. `key` is a project_trigger_id for
  * trigger-owned state, `action:<action_id>` for directly invoked action runs and
- * `pipeline:<pipeline_id>` for a pipeline's runs and gates.
+ * `pipeline:<pipeline_id>` for a pipeline's runs and gates, `ratelimit:<key>` for a
+ * failed-attempt counter (see `rateLimiterFor`).
  */
 export function triggerStateFor(env: Env, key: string) {
   return env.TRIGGER_STATE.get(env.TRIGGER_STATE.idFromName(key));
+}
+
+/** The failed-attempt counter of `key` (e.g. `user:<hash>`, `ip:<address>`): one object per key. */
+export function rateLimiterFor(env: Env, key: string) {
+  return triggerStateFor(env, `ratelimit:${key}`);
 }

@@ -9,6 +9,7 @@ import { fetchPolledItems, loadTriggerById, recordPollError, storeEvents } from 
 import { advance, parseCursor, unseen, type Cursor } from "./cursor";
 import { decideRunHere, type DecisionResult, type RunDecision } from "./decisions";
 import { pipelineOp, type PipelineOp, type PipelineOpResult } from "./pipeline-ops";
+import { rateLimitHere, type Decision, type RateLimitOp } from "./rate-limit";
 
 /** What one poll did. `error` is the upstream problem recorded as the trigger's last_error. */
 export type PollResult =
@@ -100,5 +101,10 @@ export class TriggerState extends DurableObject<Env> {
   /** Runs one pipeline operation (start, advance, gate decision, stop, reset) serialized per pipeline. */
   async pipeline(op: PipelineOp): Promise<PipelineOpResult> {
     return this.serial(() => pipelineOp(this.ctx.storage.sql, this.env, op));
+  }
+
+  /** One failed-attempt limiter step (objects named `ratelimit:<key>`; see rate-limit.ts). */
+  async rateLimit(op: RateLimitOp): Promise<Decision> {
+    return rateLimitHere(this.ctx.storage.sql, op);
   }
 }

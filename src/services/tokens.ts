@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
-import type { Actor, Role } from "../core/actor";
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
+import { ADMIN_ACTOR_ID, type Actor, type Role } from "../core/actor";
 import { safeEqual, sha256Hex, toHex } from "../core/crypto";
 import { uuidv7 } from "../core/ids";
 import type { Db } from "../db/client";
@@ -56,30 +56,58 @@ export async function issueJwt(env: Env, claims: TokenClaims): Promise<string> {
     .sign(new TextEncoder().encode(env.JWT_SECRET));
 }
 
+/**
+ * Algorithms accepted from the external identity provider (JWKS_URL). Pinned: anything else
+ * (HS*, none, RS384, PS*, …) is refused before any key is looked up.
+ */
+export const EXTERNAL_JWT_ALGORITHMS = ["RS256", "ES256"] as const;
+
 let jwks: { url: string; set: ReturnType<typeof createRemoteJWKSet> } | undefined;
 
-/**
- * Verifies a JWT: HS256 with JWT_SECRET (our own tokens), or, when JWKS_URL is set, an
- * asymmetric token from that identity provider (which must carry `org_id` and `role`).
- * Null when invalid or expired.
- */
-export async function actorFromJwt(env: Env, token: string): Promise<Actor | null> {
-  let payload: JWTPayload;
-  try {
-    const alg = JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/"))).alg as string;
-    if (alg === "HS256") {
-      payload = (await jwtVerify(token, new TextEncoder().encode(env.JWT_SECRET), { issuer: ISSUER, algorithms: ["HS256"] })).payload;
-    } else if (env.JWKS_URL) {
-      if (jwks?.url !== env.JWKS_URL) jwks = { url: env.JWKS_URL, set: createRemoteJWKSet(new URL(env.JWKS_URL)) };
-      payload = (await jwtVerify(token, jwks.set)).payload;
-    } else return null;
-  } catch {
-    return null;
-  }
+/** Our own token: HS256 with JWT_SECRET, issuer `switchyard`, exp required. */
+async function verifyOwn(env: Env, token: string): Promise<Actor | null> {
+  const { payload } = await jwtVerify(token, new TextEncoder().encode(env.JWT_SECRET), { issuer: ISSUER, algorithms: ["HS256"], requiredClaims: ["exp"] });
   const { sub, org_id, role, kind, email, name } = payload as Partial<TokenClaims>;
   if (typeof sub !== "string" || typeof org_id !== "string" || !isRole(role)) return null;
   if (kind === "api_key") return { kind: "api_key", id: sub, orgId: org_id, role };
   return { kind: "user", id: sub, orgId: org_id, role, user: { id: sub, email: email ?? "", name: name ?? "" } };
+}
+
+/**
+ * A token of the external identity provider: a pinned algorithm, a key from JWKS_URL, `exp`
+ * required, `iss` = JWT_ISSUER and `aud` ∋ JWT_AUDIENCE when those are set. Only `sub`,
+ * `org_id`, `role`, `email` and `name` are read; the actor is always a person (kind "user"),
+ * whatever `kind` or other claim the provider sends.
+ */
+async function verifyExternal(env: Env, url: string, token: string): Promise<Actor | null> {
+  if (jwks?.url !== url) jwks = { url, set: createRemoteJWKSet(new URL(url)) };
+  const { payload } = await jwtVerify(token, jwks.set, {
+    algorithms: [...EXTERNAL_JWT_ALGORITHMS],
+    requiredClaims: ["exp"],
+    ...(env.JWT_ISSUER ? { issuer: env.JWT_ISSUER } : {}),
+    ...(env.JWT_AUDIENCE ? { audience: env.JWT_AUDIENCE } : {}),
+  });
+  const { sub, org_id, role, email, name } = payload as Record<string, unknown>;
+  if (typeof sub !== "string" || !sub || typeof org_id !== "string" || !org_id || !isRole(role)) return null;
+  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  return { kind: "user", id: sub, orgId: org_id, role, user: { id: sub, email: str(email), name: str(name) } };
+}
+
+/**
+ * Verifies a JWT: HS256 with JWT_SECRET (our own tokens, which may be a user or an API key),
+ * or, when JWKS_URL is set, a token of that identity provider (see `verifyExternal`). The
+ * header's `alg` only chooses the path; each path pins its own algorithms. Null when
+ * invalid, expired, of another algorithm, or missing a required claim.
+ */
+export async function actorFromJwt(env: Env, token: string): Promise<Actor | null> {
+  try {
+    const { alg } = decodeProtectedHeader(token);
+    if (alg === "HS256") return await verifyOwn(env, token);
+    if (env.JWKS_URL && EXTERNAL_JWT_ALGORITHMS.includes(alg as (typeof EXTERNAL_JWT_ALGORITHMS)[number])) return await verifyExternal(env, env.JWKS_URL, token);
+    return null;
+  } catch {
+    return null;
+  }
 }
 
 const isRole = (r: unknown): r is Role => r === "admin" || r === "editor" || r === "runner" || r === "viewer";
@@ -87,7 +115,7 @@ const isRole = (r: unknown): r is Role => r === "admin" || r === "editor" || r =
 /** Resolves any bearer token (ADMIN_TOKEN, API key, JWT) to an actor, or null. */
 export async function resolveBearer(env: Env, db: Db, token: string): Promise<Actor | null> {
   if (env.ADMIN_TOKEN && safeEqual(token, env.ADMIN_TOKEN)) {
-    return { kind: "superuser", id: "admin", orgId: null, role: "admin" };
+    return { kind: "superuser", id: ADMIN_ACTOR_ID, orgId: null, role: "admin" };
   }
   if (token.startsWith(KEY_PREFIX)) return actorFromApiKey(db, token);
   if (token.split(".").length === 3) return actorFromJwt(env, token);

@@ -33,12 +33,12 @@ const out = (r: Row): UserOut => ({ user_id: r.userId, org_id: r.orgId, email: r
 const where = (orgId: string, userId: string) => inOrg(users, orgId, eq(users.userId, userId));
 
 /**
- * Email is unique across all orgs (it is the password-grant username). Checked before the
+ * Email is unique within one org (index users_org_email): 409 only when the SAME org already
+ * has it, so the answer never reveals whether another org uses an email. Checked before the
  * write for a clear 409; the unique index still guards the race, mapped to 409 too.
  */
-async function assertEmailFree(ctx: Ctx, email: string, exceptUserId?: string): Promise<void> {
-  // Global lookup by design: the unique email spans tenants; nothing of the other row is revealed.
-  const other = (await ctx.db.select({ id: users.userId }).from(users).where(eq(users.email, email)).limit(1))[0];
+async function assertEmailFree(ctx: Ctx, orgId: string, email: string, exceptUserId?: string): Promise<void> {
+  const other = (await ctx.db.select({ id: users.userId }).from(users).where(inOrg(users, orgId, eq(users.email, email))).limit(1))[0];
   if (other && other.id !== exceptUserId) throw conflict("a user with this email already exists");
 }
 
@@ -48,7 +48,7 @@ const isUniqueViolation = (err: unknown) => /UNIQUE constraint failed/i.test(Str
 export async function createUser(ctx: Ctx, orgId: string, input: UserIn): Promise<UserOut> {
   await openOrg(ctx, orgId, "admin");
   const email = input.email.trim().toLowerCase();
-  await assertEmailFree(ctx, email);
+  await assertEmailFree(ctx, orgId, email);
   const t = nowIso();
   const row: Row = { userId: uuidv7(), orgId, email, name: input.name, role: input.role, passwordHash: await hashPassword(input.password), createdAt: t, updatedAt: t };
   try {
@@ -86,7 +86,7 @@ export async function updateUser(ctx: Ctx, orgId: string, userId: string, patch:
   const row = await findUser(ctx, orgId, userId);
   assertRole(ctx.actor, "admin");
   const email = patch.email?.trim().toLowerCase();
-  if (email && email !== row.email) await assertEmailFree(ctx, email, userId);
+  if (email && email !== row.email) await assertEmailFree(ctx, orgId, email, userId);
   const next: Row = {
     ...row,
     email: email ?? row.email,

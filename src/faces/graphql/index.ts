@@ -5,6 +5,7 @@ import { AppError } from "../../core/errors";
 import { getDb } from "../../db/client";
 import { createRouter } from "../../http/router";
 import { resolveBearer } from "../../services/tokens";
+import { checkLimits, GRAPHQL_LIMITS } from "./limits";
 import { rootValue, type GqlContext } from "./resolvers";
 import { getSchema } from "./schema";
 
@@ -46,14 +47,16 @@ graphqlRouter.openapi(route, async (c) => {
   if (body.variables !== undefined && body.variables !== null && (typeof body.variables !== "object" || Array.isArray(body.variables))) {
     return c.json(fail("`variables` must be an object"), 400);
   }
-  const { graphql, parse } = await import("graphql");
+  const { execute, parse, validate } = await import("graphql");
   let doc: DocumentNode;
   try {
-    doc = parse(body.query);
+    doc = parse(body.query, { maxTokens: GRAPHQL_LIMITS.maxTokens });
   } catch (err) {
     return c.json(fail((err as Error).message), 400);
   }
   const opName = typeof body.operationName === "string" ? body.operationName : undefined;
+  const overLimit = checkLimits(doc, opName);
+  if (overLimit) return c.json(fail(overLimit), 400);
   const isMutation = doc.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === "mutation" && (!opName || d.name?.value === opName));
   if (isMutation && actor.kind === "user") {
     try {
@@ -62,25 +65,28 @@ graphqlRouter.openapi(route, async (c) => {
       return c.json(fail((err as AppError).message), 200);
     }
   }
-  const contextValue: GqlContext = { db, env: c.env, actor: { ...actor, orgId: actor.orgId } };
-  const result = await graphql({
-    schema: await getSchema(),
-    source: body.query,
-    rootValue,
-    contextValue,
-    variableValues: (body.variables as Record<string, unknown> | null | undefined) ?? undefined,
-    operationName: opName,
-  });
-  // Resolver failures that are not domain errors are logged, never echoed (no internals leak).
+  const contextValue: GqlContext = { db, env: c.env, actor: { ...actor, orgId: actor.orgId }, requestId: c.get("requestId") };
+  const schema = await getSchema();
+  const invalid = validate(schema, doc);
+  const result = invalid.length
+    ? { errors: invalid, data: undefined }
+    : await execute({
+        schema,
+        document: doc,
+        rootValue,
+        contextValue,
+        variableValues: (body.variables as Record<string, unknown> | null | undefined) ?? undefined,
+        operationName: opName,
+      });
+  // Errors without a path come from graphql-js before execution (variable coercion: a wrong
+  // scalar or input shape): client errors, answered as they are and not logged. Resolver
+  // failures that are not domain errors are logged, never echoed (no internals leak).
   const errors = result.errors?.map((e) => {
-    if (!e.originalError || e.originalError instanceof AppError) return e.toJSON();
+    if (!e.originalError || e.originalError instanceof AppError || !e.path) return e.toJSON();
     console.error(JSON.stringify({ level: "error", request_id: c.get("requestId"), error: String(e.originalError), stack: e.originalError.stack }));
     return { ...e.toJSON(), message: `internal error; quote request id ${c.get("requestId")} when reporting it` };
   });
-  if (isMutation) {
-    // Mutations are audited like every other run-control call.
-    c.set("actor", actor);
-    c.set("audit", { orgId: actor.orgId, action: "graphql.customActionsTriggerInvoke", targetType: "action", targetId: null, details: { errors: result.errors?.length ?? 0 } });
-  }
+  // Each invoke writes its own audit row (resolvers.ts). The actor is deliberately not set on
+  // the Hono context, so the audit middleware adds no second, aggregate row.
   return c.json({ ...(errors ? { errors } : {}), data: result.data } as z.infer<typeof GqlOut>, 200);
 });

@@ -2,7 +2,10 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { getDb } from "../../db/client";
 import type { AppEnv } from "../../http/router";
-import { issueToken, OAuthError, type TokenRequest } from "../../services/oauth";
+import { issueToken, OAuthError, OAuthRateLimited, type TokenRequest } from "../../services/oauth";
+
+/** Largest accepted token request body: 16 KiB (larger: 413 in the RFC 6749 shape). */
+export const MAX_TOKEN_BODY_BYTES = 16 * 1024;
 
 const TokenIn = z
   .object({
@@ -12,6 +15,7 @@ const TokenIn = z
     client_id: z.string().optional().openapi({ description: "client_credentials: the API key id (or HTTP Basic)" }),
     client_secret: z.string().optional().openapi({ description: "client_credentials: the API key token (or HTTP Basic)" }),
     scope: z.string().optional().openapi({ description: "Accepted and ignored: the token carries the user's or key's role" }),
+    org_id: z.string().optional().openapi({ description: "password grant: the org to log into when the same email and password match users of several orgs" }),
   })
   .openapi("TokenRequest");
 const TokenOut = z.object({ access_token: z.string(), token_type: z.literal("bearer"), expires_in: z.number().int() }).openapi("TokenResponse");
@@ -36,6 +40,8 @@ const token = createRoute({
   responses: {
     200: { description: "Token issued", content: { "application/json": { schema: TokenOut } } },
     400: { description: "RFC 6749 §5.2 error", content: { "application/json": { schema: OAuthErrorOut } } },
+    413: { description: "Body larger than 16 KiB (`invalid_request`)", content: { "application/json": { schema: OAuthErrorOut } } },
+    429: { description: "Too many failed attempts for this username/client_id or address (`invalid_request`); see `Retry-After`", content: { "application/json": { schema: OAuthErrorOut } } },
   },
 });
 
@@ -55,8 +61,11 @@ function basicCredentials(header: string | undefined): Pick<TokenRequest, "clien
   }
 }
 
-const oauthError = (c: Context<AppEnv>, error: OAuthError["error"], description: string) =>
-  c.json({ error, error_description: description }, 400, NO_STORE);
+const oauthError = (c: Context<AppEnv>, error: OAuthError["error"], description: string, status: 400 | 413 | 429 = 400, headers: Record<string, string> = {}) =>
+  c.json({ error, error_description: description }, status, { ...NO_STORE, ...headers });
+
+/** The client address the failure limit is kept for: CF-Connecting-IP (set by Cloudflare and by wrangler dev), else one fixed key. */
+const clientAddress = (c: Context<AppEnv>): string | null => c.req.header("cf-connecting-ip")?.trim().slice(0, 64) || null;
 
 /** Registers `POST /v1/oauth/token` (authenticates on its own: no bearer token needed). */
 export function registerOAuth(r: OpenAPIHono<AppEnv>): void {
@@ -68,6 +77,7 @@ export function registerOAuth(r: OpenAPIHono<AppEnv>): void {
   });
   r.openapi(token, async (c) => {
     const body = await readBody(c);
+    if (body === TOO_LARGE) return oauthError(c, "invalid_request", `the body exceeds ${MAX_TOKEN_BODY_BYTES} bytes`, 413);
     if (typeof body === "string") return oauthError(c, "invalid_request", body);
     const parsed = TokenIn.safeParse(body);
     if (!parsed.success) {
@@ -76,25 +86,59 @@ export function registerOAuth(r: OpenAPIHono<AppEnv>): void {
     }
     const req: TokenRequest = { ...basicCredentials(c.req.header("authorization")), ...stripEmpty(parsed.data) };
     try {
-      return c.json(await issueToken(c.env, getDb(c.env.DB), req), 200, NO_STORE);
+      return c.json(await issueToken(c.env, getDb(c.env.DB), req, clientAddress(c)), 200, NO_STORE);
     } catch (err) {
       if (err instanceof OAuthError) return oauthError(c, err.error, err.description);
+      if (err instanceof OAuthRateLimited) {
+        return oauthError(c, "invalid_request", `too many failed attempts; retry after ${err.retryAfterSeconds} seconds`, 429, { "Retry-After": String(err.retryAfterSeconds) });
+      }
       throw err;
     }
   });
 }
 
-/** The request parameters as an object, or a description of why the body is unusable. */
-async function readBody(c: Context<AppEnv>): Promise<Record<string, unknown> | string> {
+const TOO_LARGE = Symbol("too large");
+
+/** The body's bytes, read up to MAX_TOKEN_BODY_BYTES whatever Content-Length says; TOO_LARGE beyond. */
+async function readCapped(c: Context<AppEnv>): Promise<Uint8Array | typeof TOO_LARGE> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_TOKEN_BODY_BYTES) return TOO_LARGE;
+  const reader = c.req.raw.body?.getReader();
+  if (!reader) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_TOKEN_BODY_BYTES) {
+      await reader.cancel();
+      return TOO_LARGE;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const ch of chunks) (out.set(ch, at), (at += ch.byteLength));
+  return out;
+}
+
+/** The request parameters as an object, TOO_LARGE, or a description of why the body is unusable. */
+async function readBody(c: Context<AppEnv>): Promise<Record<string, unknown> | string | typeof TOO_LARGE> {
   const type = (c.req.header("content-type") ?? "").toLowerCase();
+  const bytes = await readCapped(c);
+  if (bytes === TOO_LARGE) return TOO_LARGE;
   if (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/form-data")) {
     try {
-      return await c.req.parseBody();
+      const form = await new Response(bytes, { headers: { "content-type": c.req.header("content-type")! } }).formData();
+      const o: Record<string, unknown> = {};
+      form.forEach((v, k) => void (o[k] = typeof v === "string" ? v : ""));
+      return o;
     } catch {
       return "the form body could not be parsed";
     }
   }
-  const text = await c.req.text();
+  const text = new TextDecoder().decode(bytes);
   if (type.startsWith("application/json") || (!type && text.trim().startsWith("{"))) {
     try {
       const v: unknown = JSON.parse(text);

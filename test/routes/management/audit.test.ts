@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ADMIN_ACTOR_ID } from "../../../src/core/actor";
 import { ADMIN, api, makeTenant } from "../../fixtures";
 
 describe("audit log", () => {
@@ -34,7 +35,7 @@ describe("audit log", () => {
     ]);
     const q = async (s: string) => (await api("GET", `/v1/orgs/${t.orgId}/audit-log?${s}`, { token: t.tokens.viewer })).body.entries;
     expect((await q("action=workspace.update")).length).toBe(1);
-    expect((await q("actor_id=admin")).map((e: any) => e.actor_type)).toEqual(["superuser", "superuser"]);
+    expect((await q(`actor_id=${ADMIN_ACTOR_ID}`)).map((e: any) => e.actor_type)).toEqual(["superuser", "superuser"]);
     expect((await q(`target_id=${ok.body.workspace_id}`)).map((e: any) => e.action)).toEqual(["workspace.update", "workspace.create"]);
     const page = await api("GET", `/v1/orgs/${t.orgId}/audit-log?limit=1`, { token: t.tokens.viewer });
     expect(page.body).toEqual(expect.objectContaining({ has_more: true, next_cursor: expect.any(String) }));

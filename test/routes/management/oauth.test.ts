@@ -1,7 +1,10 @@
 import { env, SELF } from "cloudflare:test";
 import { decodeJwt, SignJWT } from "jose";
-import { describe, expect, it } from "vitest";
-import { api, makeTenant, type Tenant } from "../../fixtures";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { api, db, makeTenant, type Tenant } from "../../fixtures";
+import { users } from "../../../src/db/schema";
+import { hashPassword } from "../../../src/core/crypto";
+import { nowIso, uuidv7 } from "../../../src/core/ids";
 
 async function tokenRequest(body: Record<string, string>, opts: { json?: boolean; headers?: Record<string, string> } = {}) {
   const res = await SELF.fetch("http://sy.test/v1/oauth/token", {
@@ -132,5 +135,85 @@ describe("POST /v1/oauth/token", () => {
     expect((await api("GET", path, { token: expired })).status).toBe(401);
     const unsigned = `${btoa(JSON.stringify({ alg: "none" })).replace(/=+$/, "")}.${p}.`;
     expect((await api("GET", path, { token: unsigned })).status).toBe(401);
+  });
+});
+
+describe("token endpoint abuse limits", () => {
+  afterEach(() => vi.restoreAllMocks());
+  const ip = () => `203.0.113.${Math.floor(Math.random() * 250)}-${crypto.randomUUID().slice(0, 8)}`;
+
+  it("caps the body at 16 KiB with an RFC 6749 answer", async () => {
+    const big = "a".repeat(16 * 1024 + 1);
+    const res = await SELF.fetch("http://sy.test/v1/oauth/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `grant_type=password&username=x&password=${big}` });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: "invalid_request", error_description: expect.stringMatching(/16384 bytes/) });
+    const chunked = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(`grant_type=password&password=${big}`)); c.close(); } });
+    const res2 = await SELF.fetch("http://sy.test/v1/oauth/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: chunked });
+    expect(res2.status).toBe(413);
+  });
+
+  it("blocks a username after 10 failures in 15 minutes with 429 + Retry-After, before any password hash; correct logins are not counted", async () => {
+    const t = await makeTenant();
+    const u = await makeUser(t);
+    const headers = { "cf-connecting-ip": ip() };
+    for (let i = 0; i < 9; i++) expect((await tokenRequest({ grant_type: "password", username: u.email, password: `wrong ${i}` }, { headers })).status).toBe(400);
+    for (let i = 0; i < 3; i++) expect((await tokenRequest({ grant_type: "password", username: u.email, password: u.password }, { headers })).status).toBe(200);
+    expect((await tokenRequest({ grant_type: "password", username: u.email, password: "wrong 9" }, { headers })).status).toBe(400);
+    const derive = vi.spyOn(crypto.subtle, "deriveBits");
+    // From another address too: the per-user limit holds across addresses.
+    const blocked = await tokenRequest({ grant_type: "password", username: u.email.toUpperCase(), password: u.password }, { headers: { "cf-connecting-ip": ip() } });
+    expect(blocked.status).toBe(429);
+    expect(blocked.body).toEqual({ error: "invalid_request", error_description: expect.stringMatching(/too many failed attempts/) });
+    const after = Number(blocked.headers.get("retry-after"));
+    expect(after).toBeGreaterThan(0);
+    expect(after).toBeLessThanOrEqual(900);
+    expect(derive).not.toHaveBeenCalled();
+    // Another user is not affected.
+    const v = await makeUser(t);
+    expect((await tokenRequest({ grant_type: "password", username: v.email, password: v.password }, { headers })).status).toBe(200);
+  });
+
+  it("blocks an address after 50 failures in 15 minutes, whatever the client_id", async () => {
+    const headers = { "cf-connecting-ip": ip() };
+    for (let i = 0; i < 50; i++) {
+      const r = await tokenRequest({ grant_type: "client_credentials", client_id: crypto.randomUUID(), client_secret: "sy_nope" }, { headers });
+      expect(r.status).toBe(400);
+    }
+    const r = await tokenRequest({ grant_type: "client_credentials", client_id: crypto.randomUUID(), client_secret: "sy_nope" }, { headers });
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(r.headers.get("retry-after")).toMatch(/^\d+$/);
+    // Another address still gets its answer.
+    expect((await tokenRequest({ grant_type: "client_credentials", client_id: crypto.randomUUID(), client_secret: "sy_nope" }, { headers: { "cf-connecting-ip": ip() } })).status).toBe(400);
+  });
+
+  it("a username in several orgs logs into the org whose password verifies; two matches need org_id", async () => {
+    const a = await makeTenant("a");
+    const b = await makeTenant("b");
+    const email = `multi${crypto.randomUUID()}@example.com`;
+    const t = nowIso();
+    const put = async (orgId: string, password: string) => {
+      const userId = uuidv7();
+      await db().insert(users).values({ userId, orgId, email, name: "M", role: "viewer", passwordHash: await hashPassword(password), createdAt: t, updatedAt: t });
+      return userId;
+    };
+    const ua = await put(a.orgId, "password of org a");
+    await put(b.orgId, "password of org b");
+    const headers = { "cf-connecting-ip": ip() };
+    const ra = await tokenRequest({ grant_type: "password", username: email, password: "password of org a" }, { headers });
+    expect(ra.status).toBe(200);
+    expect(decodeJwt(ra.body.access_token)).toEqual(expect.objectContaining({ sub: ua, org_id: a.orgId }));
+    const rb = await tokenRequest({ grant_type: "password", username: email, password: "password of org b" }, { headers });
+    expect(decodeJwt(rb.body.access_token).org_id).toBe(b.orgId);
+    const c = await makeTenant("c");
+    await put(c.orgId, "password of org a");
+    const ambiguous = await tokenRequest({ grant_type: "password", username: email, password: "password of org a" }, { headers });
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.body).toEqual({ error: "invalid_request", error_description: expect.stringMatching(/org_id/) });
+    const chosen = await tokenRequest({ grant_type: "password", username: email, password: "password of org a", org_id: c.orgId }, { headers });
+    expect(chosen.status).toBe(200);
+    expect(decodeJwt(chosen.body.access_token).org_id).toBe(c.orgId);
+    const wrongOrg = await tokenRequest({ grant_type: "password", username: email, password: "password of org a", org_id: b.orgId }, { headers });
+    expect(wrongOrg.body).toEqual({ error: "invalid_grant", error_description: "invalid username or password" });
   });
 });
