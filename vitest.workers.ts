@@ -9,6 +9,8 @@ export const TEST_SECRETS = {
   OUTBOUND_ALLOW: "loopback",
   MAX_BODY_BYTES: "1048576",
   JWKS_URL: "",
+  JWT_ISSUER: "",
+  JWT_AUDIENCE: "",
 };
 
 /**

@@ -43,6 +43,8 @@ export function e2eVars(): Record<string, string> {
     OUTBOUND_ALLOW: "loopback",
     MAX_BODY_BYTES: "1048576",
     JWKS_URL: "",
+    JWT_ISSUER: "",
+    JWT_AUDIENCE: "",
   };
 }
 
