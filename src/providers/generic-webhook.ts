@@ -34,7 +34,7 @@ export function genericConfig(config: Record<string, unknown>): GenericWebhookCo
  * the body; type = `X-Event-Type` header, else JSON `type` or `event`.
  */
 export const genericWebhook: ProviderScheme = {
-  requiresSecret: false,
+  keyProblem: () => null,
   async verify(req, keys) {
     if (!keys.signingSecret) return { ok: true };
     const cfg = genericConfig(keys.config);

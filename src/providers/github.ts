@@ -1,5 +1,6 @@
 import { hmac, safeEqual, toHex } from "../core/crypto";
 import { bodyHashKey, dig, header, parseBody, str } from "./body";
+import { needsSigningSecret } from "./secrets";
 import type { ProviderScheme } from "./types";
 
 /**
@@ -9,7 +10,7 @@ import type { ProviderScheme } from "./types";
  * else `repository.full_name`.
  */
 export const github: ProviderScheme = {
-  requiresSecret: true,
+  keyProblem: needsSigningSecret,
   async verify(req, keys) {
     const sig = header(req, "x-hub-signature-256");
     if (!sig) return { ok: false, reason: "X-Hub-Signature-256 header is missing; set a secret on the GitHub webhook" };

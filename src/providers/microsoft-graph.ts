@@ -11,7 +11,11 @@ import type { ProviderScheme } from "./types";
  * `changeType` of the first item; route key = its `subscriptionId`.
  */
 export const microsoftGraph: ProviderScheme = {
-  requiresSecret: true,
+  keyProblem(keys) {
+    return keys.clientState || keys.signingSecret
+      ? null
+      : { secret: "secrets.client_state", msg: "secrets.client_state (or secrets.signing_secret) must be a non-empty string equal to the Graph subscription's clientState" };
+  },
   preHandshake(req) {
     const token = req.query.validationToken;
     return token === undefined ? null : { status: 200, contentType: "text/plain", body: token };

@@ -6,7 +6,8 @@ import { slack } from "./slack";
 import { standardWebhooks } from "./standard-webhooks";
 import { stripe } from "./stripe";
 import { typeform } from "./typeform";
-import type { InboundRequest, ProviderScheme, Verdict, VerifyKeys } from "./types";
+import { keysFromSecrets, needsSigningSecret } from "./secrets";
+import type { InboundRequest, KeyProblem, ProviderScheme, Verdict, VerifyKeys } from "./types";
 
 /** Inbound verification scheme of each webhook provider (polling/scheduled providers have none). */
 export const SCHEMES: Record<string, ProviderScheme> = {
@@ -24,17 +25,34 @@ export const SCHEMES: Record<string, ProviderScheme> = {
 export const schemeOf = (providerId: string): ProviderScheme | null => SCHEMES[providerId] ?? null;
 
 /**
+ * What a connection holding `secrets` lacks to be attached to a webhook trigger of
+ * `providerId`, or null when it is usable (also null for providers that receive no webhooks:
+ * polling and scheduled connections carry credentials, not signing secrets). A connection
+ * on a generic `webhook` trigger exists to sign its deliveries, so it needs a signing_secret.
+ */
+export function connectionSecretProblem(providerId: string, secrets: Record<string, unknown>): KeyProblem | null {
+  const scheme = schemeOf(providerId);
+  if (!scheme) return null;
+  const keys = keysFromSecrets(secrets, {});
+  return providerId === "webhook" ? needsSigningSecret(keys) : scheme.keyProblem(keys);
+}
+
+/**
  * Verifies one delivery for `providerId` with `keys` at `now` and, when it verifies, reads
  * its dedup key, event type and route key. Pure apart from Web Crypto; never throws for bad
- * input (a malformed request is a failed verdict with a reason a person can act on).
+ * input or an unusable secret (both are a failed verdict with a reason a person can act on;
+ * the secret is checked with the scheme's `keyProblem` before any Web Crypto call).
  */
 export async function verifyDelivery(providerId: string, req: InboundRequest, keys: VerifyKeys, now: Date): Promise<Verdict> {
   const fail = (reason: string): Verdict => ({ ok: false, reason, dedupKey: null, eventType: null, routeKey: null });
   const scheme = schemeOf(providerId);
   if (!scheme) return fail(`provider '${providerId}' does not receive webhooks`);
-  if (scheme.requiresSecret && !keys.signingSecret && !keys.clientState) {
+  const problem = scheme.keyProblem(keys);
+  if (problem) {
     return fail(
-      `provider '${providerId}' requires a signature: attach a connection with secrets.signing_secret${providerId === "microsoft_graph" ? " (or secrets.client_state)" : ""} to this trigger`,
+      keys.signingSecret || keys.clientState
+        ? `this trigger's connection cannot verify ${providerId} deliveries: ${problem.msg}`
+        : `provider '${providerId}' requires a signature: attach a connection with ${problem.secret}${providerId === "microsoft_graph" ? " (or secrets.signing_secret)" : ""} to this trigger`,
     );
   }
   const check = await scheme.verify(req, keys, now);

@@ -1,5 +1,6 @@
 import { hmac, safeEqual, toBase64 } from "../core/crypto";
 import { bodyHashKey, header } from "./body";
+import { needsSigningSecret } from "./secrets";
 import type { ProviderScheme } from "./types";
 
 /**
@@ -8,7 +9,7 @@ import type { ProviderScheme } from "./types";
  * route key = `X-Shopify-Shop-Domain`.
  */
 export const shopify: ProviderScheme = {
-  requiresSecret: true,
+  keyProblem: needsSigningSecret,
   async verify(req, keys) {
     const sig = header(req, "x-shopify-hmac-sha256");
     if (!sig) return { ok: false, reason: "X-Shopify-Hmac-Sha256 header is missing" };

@@ -1,5 +1,6 @@
 import { hmac, safeEqual, toHex } from "../core/crypto";
 import { bodyHashKey, concatBytes, dig, header, parseBody, str, timestampProblem } from "./body";
+import { needsSigningSecret } from "./secrets";
 import type { Described, ProviderScheme } from "./types";
 
 /**
@@ -11,7 +12,7 @@ import type { Described, ProviderScheme } from "./types";
  * `trigger_id`. Route key: `team_id` (or `team.id`, else `api_app_id`).
  */
 export const slack: ProviderScheme = {
-  requiresSecret: true,
+  keyProblem: needsSigningSecret,
   async verify(req, keys, now) {
     const ts = header(req, "x-slack-request-timestamp");
     const sig = header(req, "x-slack-signature");

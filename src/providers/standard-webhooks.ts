@@ -1,5 +1,6 @@
 import { fromBase64, hmac, safeEqual, toBase64 } from "../core/crypto";
 import { bodyHashKey, concatBytes, header, parseBody, str, timestampProblem } from "./body";
+import { standardKeyProblem } from "./secrets";
 import type { ProviderScheme } from "./types";
 
 /**
@@ -9,7 +10,7 @@ import type { ProviderScheme } from "./types";
  * `webhook-timestamp` within 300 s. Dedup = `webhook-id`; type = JSON `type`; no route key.
  */
 export const standardWebhooks: ProviderScheme = {
-  requiresSecret: true,
+  keyProblem: (keys) => standardKeyProblem(keys.signingSecret),
   async verify(req, keys, now) {
     const id = header(req, "webhook-id", "svix-id");
     const ts = header(req, "webhook-timestamp", "svix-timestamp");
@@ -17,12 +18,7 @@ export const standardWebhooks: ProviderScheme = {
     if (!id || !sigs) return { ok: false, reason: "webhook-id and webhook-signature headers (or svix-id / svix-signature) are required" };
     const stale = timestampProblem("webhook-timestamp", ts, now);
     if (stale) return { ok: false, reason: stale };
-    let key: Uint8Array;
-    try {
-      key = fromBase64((keys.signingSecret ?? "").replace(/^whsec_/, ""));
-    } catch {
-      return { ok: false, reason: "the connection's signing_secret is not a Standard Webhooks key (whsec_<base64>)" };
-    }
+    const key = fromBase64((keys.signingSecret ?? "").replace(/^whsec_/, ""));
     const expected = toBase64(await hmac("SHA-256", key, concatBytes(`${id}.${ts}.`, req.raw)));
     for (const entry of sigs.split(" ")) {
       const [version, sig] = entry.split(",");

@@ -1,5 +1,6 @@
 import { hmac, safeEqual, toHex } from "../core/crypto";
 import { bodyHashKey, concatBytes, header, parseBody, str, timestampProblem } from "./body";
+import { needsSigningSecret } from "./secrets";
 import type { ProviderScheme } from "./types";
 
 /** Stripe's default tolerance, in seconds. */
@@ -12,7 +13,7 @@ export const STRIPE_TOLERANCE_SECONDS = 300;
  * Dedup = the event `id`; type = `type`; route key = `account` (Connect).
  */
 export const stripe: ProviderScheme = {
-  requiresSecret: true,
+  keyProblem: needsSigningSecret,
   async verify(req, keys, now) {
     const h = header(req, "stripe-signature");
     if (!h) return { ok: false, reason: "Stripe-Signature header is missing" };

@@ -1,5 +1,6 @@
 import { hmac, safeEqual, toBase64 } from "../core/crypto";
 import { bodyHashKey, dig, header, parseBody, str } from "./body";
+import { needsSigningSecret } from "./secrets";
 import type { ProviderScheme } from "./types";
 
 /**
@@ -7,7 +8,7 @@ import type { ProviderScheme } from "./types";
  * Dedup = `event_id`, type = `event_type`, route key = `form_response.form_id`.
  */
 export const typeform: ProviderScheme = {
-  requiresSecret: true,
+  keyProblem: needsSigningSecret,
   async verify(req, keys) {
     const sig = header(req, "typeform-signature");
     if (!sig) return { ok: false, reason: "Typeform-Signature header is missing; set a secret on the Typeform webhook" };

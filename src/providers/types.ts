@@ -52,10 +52,20 @@ export type Verdict =
   | ({ ok: true; reason: null } & Described)
   | { ok: false; reason: string; dedupKey: null; eventType: null; routeKey: null };
 
+/** Why a trigger's keys cannot verify any delivery: the secret (`secrets.<name>`) missing or malformed, and what it must be. */
+export interface KeyProblem {
+  secret: string;
+  msg: string;
+}
+
 /** One provider's inbound scheme. */
 export interface ProviderScheme {
-  /** True when a delivery without a signing secret must be refused. */
-  requiresSecret: boolean;
+  /**
+   * Null when `keys` hold a secret this scheme can verify with; otherwise what is missing.
+   * A scheme whose deliveries may be unsigned (the generic webhook) reports no problem for
+   * missing keys. `verify` is only called with keys that have no problem.
+   */
+  keyProblem(keys: VerifyKeys): KeyProblem | null;
   /** Answered before any verification (Microsoft Graph `validationToken`); null otherwise. */
   preHandshake?(req: InboundRequest): Handshake | null;
   /** Checks the signature (and timestamp window) with `keys` at time `now`. */

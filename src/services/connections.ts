@@ -1,10 +1,11 @@
 import { eq } from "drizzle-orm";
 import type { Ctx } from "../core/context";
-import { conflict, notFound } from "../core/errors";
+import { conflict, invalid, notFound } from "../core/errors";
 import { nowIso, uuidv7 } from "../core/ids";
 import type { Page } from "../core/pagination";
 import { connections, triggers } from "../db/schema";
 import { inOrg } from "../db/scope";
+import { connectionSecretProblem } from "../providers/registry";
 import { openSecrets, sealSecrets, type Secrets } from "./connection-secrets";
 import { assertRole } from "../core/actor";
 import { gateOrg, openOrg } from "./orgs";
@@ -65,11 +66,42 @@ export async function getConnection(ctx: Ctx, orgId: string, id: string): Promis
   return out(ctx, row);
 }
 
-/** Partial update (admin); `secrets`, when present, replaces the whole secrets object. */
+/**
+ * Refuses a patch that would break a trigger using the connection: a provider_id change while
+ * any trigger uses it (409), or secrets that leave an attached webhook trigger without a
+ * secret its verifier can use (422 at ["body","secrets"] naming the trigger and the secret;
+ * the secrets themselves are never echoed).
+ */
+async function checkAttached(ctx: Ctx, orgId: string, row: Row, patch: Partial<ConnectionIn>): Promise<void> {
+  const attached = await ctx.db
+    .select({ id: triggers.projectTriggerId, providerId: triggers.providerId, type: triggers.triggerType })
+    .from(triggers)
+    .where(inOrg(triggers, orgId, eq(triggers.connectionId, row.connectionId)));
+  if (attached.length === 0) return;
+  if (patch.provider_id !== undefined && patch.provider_id !== row.providerId) {
+    throw conflict(`provider_id cannot change from '${row.providerId}' while ${attached.length} trigger(s) use this connection; create a new connection instead`);
+  }
+  if (patch.secrets === undefined) return;
+  for (const t of attached) {
+    const problem = t.type === "webhook" ? connectionSecretProblem(t.providerId, patch.secrets) : null;
+    if (problem) {
+      throw invalid(["body", "secrets"], `trigger ${t.id} (${t.providerId}) uses this connection and would be left without a usable ${problem.secret}: ${problem.msg}`, undefined, {
+        project_trigger_id: t.id,
+        missing: problem.secret,
+      });
+    }
+  }
+}
+
+/**
+ * Partial update (admin); `secrets`, when present, replaces the whole secrets object. Refused
+ * when it would leave a trigger using the connection unable to verify (see checkAttached).
+ */
 export async function updateConnection(ctx: Ctx, orgId: string, id: string, patch: Partial<ConnectionIn>): Promise<ConnectionOut> {
   await gateOrg(ctx, orgId);
   const row = await findConnection(ctx, orgId, id);
   assertRole(ctx.actor, "admin");
+  await checkAttached(ctx, orgId, row, patch);
   const next: Row = {
     ...row,
     providerId: patch.provider_id ?? row.providerId,

@@ -1,5 +1,5 @@
-import { and, eq, isNull, or, type SQL } from "drizzle-orm";
-import { AppError } from "../core/errors";
+import { and, asc, eq, isNull, type SQL } from "drizzle-orm";
+import { AppError, invalid } from "../core/errors";
 import { uuidv7, UUID_RE } from "../core/ids";
 import type { Db } from "../db/client";
 import { connections, events, triggers } from "../db/schema";
@@ -7,7 +7,8 @@ import { inOrg } from "../db/scope";
 import type { Env } from "../env";
 import { triggerEventFilter } from "../providers/catalog";
 import { schemeOf, verifyDelivery } from "../providers/registry";
-import type { Described, Handshake, InboundRequest, VerifyKeys } from "../providers/types";
+import { hasSecret, keysFromSecrets } from "../providers/secrets";
+import type { Described, Handshake, InboundRequest, Verdict, VerifyKeys } from "../providers/types";
 import type { Task } from "../queue/messages";
 import { openSecrets } from "./connection-secrets";
 import { cacheCandidate, cachedCandidate, forgetCandidate } from "./trigger-cache";
@@ -22,7 +23,11 @@ export interface Candidate {
 /** What the HTTP face sends back. */
 export type Reply = Handshake;
 
-/** Most provider-routed candidates verified per delivery (bounds CPU per request). */
+/**
+ * Most provider-routed candidates verified per query (bounds CPU per request): up to 50 exact
+ * `route_key` matches, then up to 50 wildcards (route_key unset), each oldest first. A
+ * delivery that carries no route key is verified against at most 50 candidates, oldest first.
+ */
 export const MAX_CANDIDATES = 50;
 /** Header names never stored with an event (credentials, not provider signatures). */
 const DROP_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
@@ -30,6 +35,7 @@ const DROP_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"])
 const json = (status: number, body: unknown): Reply => ({ status, contentType: "application/json", body: JSON.stringify(body) });
 const refuse = (code: "invalid_signature" | "trigger_disabled" | "not_found", msg: string, ctx?: Record<string, unknown>) =>
   new AppError(code, msg, [{ loc: code === "not_found" ? ["path", "webhook_id"] : [], msg, type: code, ...(ctx ? { ctx } : {}) }]);
+const failed = (reason: string): Verdict => ({ ok: false, reason, dedupKey: null, eventType: null, routeKey: null });
 
 const selectCandidates = (db: Db, where: SQL | undefined) =>
   db
@@ -38,27 +44,83 @@ const selectCandidates = (db: Db, where: SQL | undefined) =>
     .leftJoin(connections, and(eq(connections.connectionId, triggers.connectionId), eq(connections.orgId, triggers.orgId)))
     .where(where);
 
-/** Decrypts a candidate's connection secrets into verification keys (empty when it has none). */
+/**
+ * Provider-routed candidates: ENABLED webhook triggers of `providerId` that HAVE a connection
+ * (a trigger without one has no secret to verify against, so it is reachable only by its
+ * UUID), oldest first so a newer trigger never pushes an older one out of the limit.
+ */
+const selectRouted = (db: Db, providerId: string, routeKey: SQL | undefined) =>
+  db
+    .select({ trigger: triggers, secretsEnc: connections.secretsEnc })
+    .from(triggers)
+    .innerJoin(connections, and(eq(connections.connectionId, triggers.connectionId), eq(connections.orgId, triggers.orgId)))
+    .where(and(eq(triggers.providerId, providerId), eq(triggers.status, "ENABLED"), eq(triggers.triggerType, "webhook"), routeKey))
+    .orderBy(asc(triggers.projectTriggerId))
+    .limit(MAX_CANDIDATES);
+
+class SecretsUnreadable extends Error {}
+
+/**
+ * Decrypts a candidate's connection secrets into verification keys (only `config` when it has
+ * no connection). Throws when the sealed secrets cannot be opened: an unreadable secret is
+ * never treated as "no secret" (that would make a signed generic trigger unsigned).
+ */
 export async function keysOf(env: Env, c: Candidate): Promise<VerifyKeys> {
   const config = c.trigger.triggerConfig ?? {};
   if (!c.secretsEnc) return { config };
   try {
-    const s = await openSecrets(env.ENCRYPTION_KEY, c.secretsEnc);
-    const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
-    return { config, signingSecret: text(s.signing_secret), clientState: text(s.client_state) };
+    return keysFromSecrets(await openSecrets(env.ENCRYPTION_KEY, c.secretsEnc), config);
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "connection secrets could not be decrypted", trigger: c.trigger.projectTriggerId, error: String(err) }));
-    return { config };
+    throw new SecretsUnreadable(err instanceof Error ? `${err.name}: ${err.message}` : "unreadable");
+  }
+}
+
+/**
+ * A candidate's verdict; `internal` when it failed inside (decrypt, verifier fault) rather
+ * than on the delivery, `unsigned` when a routed candidate turned out to hold no secret.
+ */
+interface Checked {
+  verdict: Verdict;
+  internal: boolean;
+  unsigned?: boolean;
+}
+
+/**
+ * Verifies a delivery against one candidate. Anything that throws (the secrets cannot be
+ * decrypted, a verifier fault) is that candidate's failure only: logged with the trigger id
+ * and the error's name and message (never a secret) and returned as a failed verdict. With
+ * `routed`, a candidate whose keys hold no secret at all fails (provider-id routing never
+ * selects a trigger it cannot verify).
+ */
+async function verifyCandidate(env: Env, c: Candidate, req: InboundRequest, now: Date, routed: boolean): Promise<Checked> {
+  try {
+    const keys = await keysOf(env, c);
+    if (routed && !hasSecret(keys)) return { verdict: failed("this trigger's connection holds no signing secret"), internal: true, unsigned: true };
+    return { verdict: await verifyDelivery(c.trigger.providerId, req, keys, now), internal: false };
+  } catch (err) {
+    const unreadable = err instanceof SecretsUnreadable;
+    const error = (unreadable ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 300);
+    console.error(
+      JSON.stringify({ level: "error", msg: unreadable ? "connection secrets could not be decrypted" : "verifier failed", trigger: c.trigger.projectTriggerId, connection: c.trigger.connectionId, error }),
+    );
+    return {
+      verdict: failed(
+        unreadable
+          ? "this trigger's connection secrets could not be decrypted (was ENCRYPTION_KEY changed?); an admin must save the connection's secrets again"
+          : "this trigger's connection secret could not be used to verify the delivery; an admin must check the connection's secrets",
+      ),
+      internal: true,
+    };
   }
 }
 
 /**
  * Handles `POST /v1/webhooks/{webhook_id}` after the size check: resolve → verify → dedup →
  * store → enqueue `event.route`. `webhook_id` is a trigger UUID (one D1 read joining the
- * connection, reused for a few seconds from the isolate cache — see trigger-cache.ts) or a webhook provider id (routed by the provider's own identifiers to ENABLED
- * triggers whose `route_key` matches or is unset; one event per trigger that verifies).
- * Errors are AppErrors (404, 401 invalid_signature, 409 trigger_disabled, 422 json_invalid).
- * Never calls a Durable Object.
+ * connection, reused for a few seconds from the isolate cache — see trigger-cache.ts) or a
+ * webhook provider id (see `ingestByProvider`). Errors are AppErrors (404, 401
+ * invalid_signature, 409 trigger_disabled, 422 json_invalid); an unusable or undecryptable
+ * secret is a 401 with a reason, never a 500. Never calls a Durable Object.
  */
 export async function ingestWebhook(env: Env, db: Db, webhookId: string, req: InboundRequest, now: Date): Promise<Reply> {
   if (UUID_RE.test(webhookId)) {
@@ -77,31 +139,66 @@ export async function ingestWebhook(env: Env, db: Db, webhookId: string, req: In
     if (c && c.trigger.status === "ENABLED" && c.trigger.triggerType === "webhook") cacheCandidate(id, c);
     return ingestByTrigger(env, db, id, c, req, now, false);
   }
+  return ingestByProvider(env, db, webhookId, req, now);
+}
 
-  const scheme = schemeOf(webhookId);
-  if (!scheme) throw refuse("not_found", `'${webhookId}' is neither a trigger UUID nor a webhook provider id`);
+/**
+ * `POST /v1/webhooks/{provider_id}`: routed by the provider's own identifier to ENABLED webhook
+ * triggers of that provider that have a connection (a secret to verify against). Exact
+ * `route_key` matches are read before wildcards (route_key unset), in separate queries, so
+ * wildcards never crowd out exact matches; a delivery without a route key is checked against
+ * every routable trigger of the provider. One event per trigger that verifies. Each
+ * candidate is verified on its own (one candidate's failure never changes another's answer).
+ * The reply names the event ids created and nothing else of any trigger; a refusal names a
+ * candidate's reason only when it describes the delivery itself (every candidate gave it, and
+ * it is not the generic provider, whose reasons quote a trigger's configuration).
+ */
+async function ingestByProvider(env: Env, db: Db, providerId: string, req: InboundRequest, now: Date): Promise<Reply> {
+  const scheme = schemeOf(providerId);
+  if (!scheme) throw refuse("not_found", `'${providerId}' is neither a trigger UUID nor a webhook provider id`);
   const pre = scheme.preHandshake?.(req);
   if (pre) return pre;
   const described = await scheme.describe(req);
   const rk = described.routeKey;
-  const cands = await selectCandidates(
-    db,
-    and(eq(triggers.providerId, webhookId), eq(triggers.status, "ENABLED"), eq(triggers.triggerType, "webhook"), rk ? or(eq(triggers.routeKey, rk), isNull(triggers.routeKey)) : undefined),
-  ).limit(MAX_CANDIDATES);
-  if (cands.length === 0) {
-    throw refuse("not_found", `no enabled ${webhookId} trigger ${rk ? `has route_key '${rk}' (or none)` : "exists"}; create one with route_key set to the provider's id`);
+  let cands: Candidate[];
+  if (rk) {
+    const [exact, wild] = await db.batch([selectRouted(db, providerId, eq(triggers.routeKey, rk)), selectRouted(db, providerId, isNull(triggers.routeKey))]);
+    cands = [...exact, ...wild];
+  } else {
+    cands = await selectRouted(db, providerId, undefined);
   }
   const verified: TriggerRow[] = [];
-  let lastReason = "";
+  const reasons = new Set<string>();
+  let internal = false;
+  let signed = 0;
   for (const c of cands) {
-    const v = await verifyDelivery(webhookId, req, await keysOf(env, c), now);
-    if (v.ok) verified.push(c.trigger);
-    else lastReason = v.reason;
+    const { verdict, internal: inside, unsigned } = await verifyCandidate(env, c, req, now, true);
+    if (!unsigned) signed++;
+    if (verdict.ok) verified.push(c.trigger);
+    else {
+      reasons.add(verdict.reason);
+      internal ||= inside;
+    }
   }
-  if (verified.length === 0) throw refuse("invalid_signature", `no ${webhookId} trigger's secret verifies this delivery: ${lastReason}`);
+  // Candidates without a secret are not candidates: answer as if they did not exist.
+  if (signed === 0) {
+    throw refuse(
+      "not_found",
+      providerId === "webhook"
+        ? "no enabled generic webhook trigger with a signing secret exists; a generic trigger without one is reachable only at its own webhook_url (/v1/webhooks/<project_trigger_id>)"
+        : `no enabled ${providerId} trigger with a connection ${rk ? `has route_key '${rk}' (or none)` : "exists"}; create one with route_key set to the provider's id`,
+    );
+  }
+  if (verified.length === 0) {
+    const only = reasons.size === 1 && !internal && providerId !== "webhook" ? `: ${[...reasons][0]}` : "";
+    throw refuse(
+      "invalid_signature",
+      `no ${providerId} trigger's secret verifies this delivery${only || "; check that the sender signs with the secret held in the connection's secrets, or post to the trigger's own webhook_url for a precise reason"}`,
+    );
+  }
   if (described.handshake) return described.handshake;
   const stored = await store(env, db, verified, described, req, now);
-  return json(200, { event_id: stored[0]!.event_id, duplicate: stored[0]!.duplicate, events: stored });
+  return json(200, { event_id: stored[0]!.event_id, duplicate: stored[0]!.duplicate, events: stored.map((e) => ({ event_id: e.event_id, duplicate: e.duplicate })) });
 }
 
 /**
@@ -115,7 +212,7 @@ async function ingestByTrigger(env: Env, db: Db, webhookId: string, c: Candidate
   if (!c || !scheme) throw refuse("not_found", `no webhook trigger ${webhookId}; check the webhook_url in the trigger's webhook_data`);
   const pre = scheme.preHandshake?.(req);
   if (pre) return pre;
-  const verdict = await verifyDelivery(c.trigger.providerId, req, await keysOf(env, c), now);
+  const { verdict } = await verifyCandidate(env, c, req, now, false);
   if (!verdict.ok) throw refuse("invalid_signature", verdict.reason);
   if (verdict.handshake) return verdict.handshake;
   if (c.trigger.status !== "ENABLED") {
@@ -130,9 +227,14 @@ async function ingestByTrigger(env: Env, db: Db, webhookId: string, c: Candidate
 /**
  * Stores a delivery for a trigger already authenticated by other means (the deprecated
  * `/organizations/…/webhook/key/{api_key}` path): same dedup, storage and enqueue as
- * ingestion, without a provider signature. 409 when the trigger is disabled.
+ * ingestion, without a provider signature. 422 at ["path","project_trigger_id"] when the
+ * trigger is not a webhook trigger (polling and scheduled triggers take no deliveries);
+ * 409 when it is disabled.
  */
 export async function ingestTrusted(env: Env, db: Db, trigger: TriggerRow, req: InboundRequest, now: Date): Promise<Reply> {
+  if (trigger.triggerType !== "webhook") {
+    throw invalid(["path", "project_trigger_id"], `trigger is a ${trigger.triggerType} trigger, not a webhook trigger; it takes no deliveries`, trigger.projectTriggerId);
+  }
   if (trigger.status !== "ENABLED") throw refuse("trigger_disabled", `trigger ${trigger.projectTriggerId} is disabled; enable it first`);
   const scheme = schemeOf(trigger.providerId) ?? schemeOf("webhook")!;
   const described = await scheme.describe(req);

@@ -1,16 +1,29 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, count, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import { assertRole } from "../core/actor";
 import type { Ctx } from "../core/context";
 import { nextCronRun } from "../core/cron";
-import { invalid, notFound } from "../core/errors";
+import { conflict, forbidden, invalid, notFound } from "../core/errors";
 import { uuidv7 } from "../core/ids";
 import { apps, connections, triggers } from "../db/schema";
 import { inOrg } from "../db/scope";
 import { getProviderTrigger, triggerSamples } from "../providers/catalog";
 import { normalizeTriggerConfig } from "../providers/config";
+import { connectionSecretProblem } from "../providers/registry";
+import { openSecrets } from "./connection-secrets";
 import { forgetCandidate } from "./trigger-cache";
 
 export type TriggerRow = typeof triggers.$inferSelect;
+
+/**
+ * Most provider-routable wildcard triggers (webhook, with a connection, route_key unset) per
+ * provider per org. Every wildcard is a candidate for every delivery of its provider, so the
+ * cap bounds how many candidate slots one org can take from others.
+ */
+export const MAX_WILDCARD_TRIGGERS = 5;
+/** Most provider-routable triggers per provider, route_key and org (same reason, for one key). */
+export const MAX_TRIGGERS_PER_ROUTE_KEY = 10;
+/** Polling providers whose poller sends the connection's credentials to the URL in trigger_config. */
+const OUTBOUND_PROVIDERS = new Set(["http", "rss"]);
 type Json = Record<string, unknown>;
 
 /** The documented Trigger shape (seed 001), nothing more. */
@@ -89,16 +102,22 @@ function nextDue(row: Pick<TriggerRow, "triggerType" | "triggerConfig">, now: Da
 
 /** Triggers of one project, newest first. Viewer+. */
 export async function listProjectTriggers(ctx: Ctx, projectId: string): Promise<TriggerOut[]> {
-  assertRole(ctx.actor, "viewer");
   const app = await findProject(ctx, projectId);
+  assertRole(ctx.actor, "viewer");
   const rows = await ctx.db.select().from(triggers).where(inOrg(triggers, app.orgId, eq(triggers.projectId, app.appId))).orderBy(desc(triggers.projectTriggerId));
   return rows.map(toTriggerOut);
 }
 
 /**
- * Creates a DISABLED trigger after checking the catalog ids (422), the connection (same org
- * and provider, else 422) and the trigger_config (422 with loc body.trigger_config.*).
- * Webhook triggers get `webhook_data.webhook_url`. Editor+.
+ * Creates a DISABLED trigger. Order: the project (404 for another org's or a missing one, for
+ * every role), then the role (editor+), then the catalog ids (422), the trigger_config (422 at
+ * body.trigger_config.*) and the connection (same org and provider, and for a webhook provider
+ * holding a secret the verifier can use, else 422 at body.connection_id naming the secret).
+ * Attaching a connection to an outbound polling trigger (http, rss) needs admin (403): the
+ * poller sends the connection's credentials to a URL the creator chooses, and only admins may
+ * read connection secrets. Provider-routable webhook triggers (with a connection) are capped
+ * per org: MAX_WILDCARD_TRIGGERS without a route_key, MAX_TRIGGERS_PER_ROUTE_KEY per key (409).
+ * Webhook triggers get `webhook_data.webhook_url`.
  */
 export async function createTrigger(ctx: Ctx, projectId: string, input: TriggerIn): Promise<TriggerRow> {
   const app = await findProject(ctx, projectId);
@@ -112,13 +131,7 @@ export async function createTrigger(ctx: Ctx, projectId: string, input: TriggerI
   }
   const config = normalizeTriggerConfig(input.provider_id, input.trigger_id, input.trigger_config);
   const connectionId = input.connection_id ?? null;
-  if (connectionId) {
-    const conn = (await ctx.db.select({ providerId: connections.providerId }).from(connections).where(inOrg(connections, app.orgId, eq(connections.connectionId, connectionId))).limit(1))[0];
-    if (!conn) throw invalid(["body", "connection_id"], "connection not found in this org", connectionId);
-    if (conn.providerId !== input.provider_id) {
-      throw invalid(["body", "connection_id"], `connection is for provider '${conn.providerId}', not '${input.provider_id}'`, connectionId);
-    }
-  }
+  if (connectionId) await checkConnection(ctx, app.orgId, connectionId, input.provider_id, entry.trigger_type);
   const id = uuidv7();
   const now = new Date();
   const t = now.toISOString();
@@ -151,14 +164,70 @@ export async function createTrigger(ctx: Ctx, projectId: string, input: TriggerI
     updatedAt: t,
   };
   row.nextDueAt = nextDue(row, now);
-  await ctx.db.insert(triggers).values(row);
+  if (row.triggerType === "webhook" && connectionId) await insertWithinCap(ctx, row);
+  else await ctx.db.insert(triggers).values(row);
   return row;
+}
+
+/**
+ * The connection a new trigger names: in the org and of the trigger's provider (422), holding
+ * a secret the provider's verifier can use (422 naming it), and admin-only for outbound
+ * polling providers (403).
+ */
+async function checkConnection(ctx: Ctx, orgId: string, connectionId: string, providerId: string, type: TriggerRow["triggerType"]): Promise<void> {
+  const conn = (await ctx.db.select().from(connections).where(inOrg(connections, orgId, eq(connections.connectionId, connectionId))).limit(1))[0];
+  if (!conn) throw invalid(["body", "connection_id"], "connection not found in this org", connectionId);
+  if (conn.providerId !== providerId) throw invalid(["body", "connection_id"], `connection is for provider '${conn.providerId}', not '${providerId}'`, connectionId);
+  if (type === "polling" && OUTBOUND_PROVIDERS.has(providerId) && ctx.actor.kind !== "superuser" && ctx.actor.role !== "admin") {
+    throw forbidden(
+      `role '${ctx.actor.role}' cannot attach a connection to a ${providerId} polling trigger; it needs 'admin': the poller sends the connection's credentials to the trigger's URL, and only admins may read connection secrets (create it without connection_id, or ask an admin)`,
+    );
+  }
+  if (type !== "webhook") return;
+  let secrets: Record<string, unknown>;
+  try {
+    secrets = await openSecrets(ctx.env.ENCRYPTION_KEY, conn.secretsEnc);
+  } catch {
+    throw invalid(["body", "connection_id"], "the connection's secrets cannot be decrypted (was ENCRYPTION_KEY changed?); an admin must save them again", connectionId);
+  }
+  const problem = connectionSecretProblem(providerId, secrets);
+  if (problem) {
+    throw invalid(["body", "connection_id"], `connection has no usable ${problem.secret} for ${providerId} deliveries: ${problem.msg}; an admin can set it with PUT /v1/orgs/${orgId}/connections/${connectionId}`, connectionId, {
+      missing: problem.secret,
+    });
+  }
+}
+
+/**
+ * Inserts a provider-routable webhook trigger and, in the same D1 batch (one transaction),
+ * counts the routable triggers it competes with. Over the cap, the row is removed again and
+ * a 409 explains the cap. The row is DISABLED, so it never received a delivery meanwhile; the
+ * k-th committed insert sees count k, so concurrent creates never leave more than the cap.
+ */
+async function insertWithinCap(ctx: Ctx, row: TriggerRow): Promise<void> {
+  const sameKey = row.routeKey === null ? isNull(triggers.routeKey) : eq(triggers.routeKey, row.routeKey);
+  const cap = row.routeKey === null ? MAX_WILDCARD_TRIGGERS : MAX_TRIGGERS_PER_ROUTE_KEY;
+  const [, counted] = await ctx.db.batch([
+    ctx.db.insert(triggers).values(row),
+    ctx.db
+      .select({ n: count() })
+      .from(triggers)
+      .where(inOrg(triggers, row.orgId, eq(triggers.providerId, row.providerId), eq(triggers.triggerType, "webhook"), isNotNull(triggers.connectionId), sameKey)),
+  ]);
+  if ((counted[0]?.n ?? 0) <= cap) return;
+  await ctx.db.delete(triggers).where(inOrg(triggers, row.orgId, eq(triggers.projectTriggerId, row.projectTriggerId)));
+  throw conflict(
+    row.routeKey === null
+      ? `an org may have at most ${MAX_WILDCARD_TRIGGERS} ${row.providerId} triggers with a connection and no route_key (each one is checked against every ${row.providerId} delivery sent to /v1/webhooks/${row.providerId}); set route_key to the provider's id, or delete one`
+      : `an org may have at most ${MAX_TRIGGERS_PER_ROUTE_KEY} ${row.providerId} triggers with a connection and route_key '${row.routeKey}'; delete one first`,
+  );
 }
 
 /** One trigger. Viewer+. */
 export async function getTrigger(ctx: Ctx, id: string): Promise<TriggerOut> {
+  const row = await findTrigger(ctx, id);
   assertRole(ctx.actor, "viewer");
-  return toTriggerOut(await findTrigger(ctx, id));
+  return toTriggerOut(row);
 }
 
 /** Deletes a trigger (its stored events stay, for history and replay). Editor+. */
@@ -203,7 +272,7 @@ export async function listOrgTriggers(ctx: Ctx, orgId?: string): Promise<(Trigge
 
 /** The catalog samples of the trigger's provider trigger. Viewer+. */
 export async function getTestSamples(ctx: Ctx, id: string): Promise<{ samples: Json[] }> {
-  assertRole(ctx.actor, "viewer");
   const row = await findTrigger(ctx, id);
+  assertRole(ctx.actor, "viewer");
   return { samples: triggerSamples(row.providerId, row.triggerId) };
 }

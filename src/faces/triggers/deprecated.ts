@@ -104,7 +104,7 @@ export function registerDeprecatedRoutes(r: R) {
       }),
       async (c) => {
         const { row } = await authorize(c, c.req.valid("param"));
-        if (row.triggerType !== kind) throw invalid(["path", "project_trigger_id"], `trigger is a ${row.triggerType} trigger, not a ${kind} one`, row.projectTriggerId);
+        if (row.triggerType !== kind) throw invalid(["path", "project_trigger_id"], `trigger is a ${row.triggerType} trigger, not a ${kind} trigger`, row.projectTriggerId);
         if (row.status !== "ENABLED") {
           const msg = `trigger ${row.projectTriggerId} is disabled; enable it first`;
           throw new AppError("trigger_disabled", msg, [{ loc: [], msg, type: "trigger_disabled" }]);

@@ -64,11 +64,18 @@ export const CatalogTriggerOut = z
 export const TriggerIdParam = z.object({ project_trigger_id: z.uuid().openapi({ param: { name: "project_trigger_id", in: "path" } }) });
 export const ProjectParam = z.object({ project_id: z.string().min(1).openapi({ param: { name: "project_id", in: "path" } }) });
 
-/** `{event_id, duplicate}` — the acknowledgement of a stored (or deduplicated) delivery. */
+/**
+ * `{event_id, duplicate}` — the acknowledgement of a stored (or deduplicated) delivery. A
+ * provider-routed delivery also lists every event it created in `events`; it names no trigger
+ * (a trigger's id is the secret of an unsigned trigger, and the caller proved only a signature).
+ */
 export const EventAck = z
   .object({
     event_id: z.string(),
     duplicate: z.boolean(),
-    events: z.array(z.object({ project_trigger_id: z.string(), event_id: z.string(), duplicate: z.boolean() })).optional(),
+    events: z
+      .array(z.object({ event_id: z.string(), duplicate: z.boolean() }))
+      .optional()
+      .openapi({ description: "POST /v1/webhooks/{provider_id} only: one entry per trigger whose secret verified the delivery" }),
   })
   .openapi("EventAck");

@@ -55,4 +55,27 @@ describe("connections", () => {
       expect(r.body.detail[0].loc).toEqual(["body", field]);
     }
   });
+
+  it("refuses (422 at body.secrets) secrets that would leave an attached signed trigger without a usable secret, and a provider change while triggers use it (409)", async () => {
+    const t = await makeTenant("rotate");
+    const base = `/v1/orgs/${t.orgId}/connections`;
+    const c = await api("POST", base, { token: t.tokens.admin, body: { provider_id: "github", name: "gh", secrets: { signing_secret: "one" } } });
+    const id = c.body.connection_id;
+    const trig = await api("POST", `/projects/${t.appId}/triggers`, { token: t.tokens.admin, body: { provider_id: "github", trigger_id: "on_any_event", connection_id: id } });
+    expect(trig.status).toBe(201);
+    for (const secrets of [{ client_state: "x" }, { signing_secret: "" }, {}]) {
+      const r = await api("PUT", `${base}/${id}`, { token: t.tokens.admin, body: { secrets } });
+      expect(r.status, JSON.stringify(r.body)).toBe(422);
+      expect(r.body.detail[0]).toMatchObject({ loc: ["body", "secrets"], msg: expect.stringMatching(/secrets\.signing_secret/) });
+      expect(r.body.detail[0].msg).toContain(trig.body.project_trigger_id);
+    }
+    expect((await loadConnectionSecrets(db(), env.ENCRYPTION_KEY, t.orgId, id)).secrets).toEqual({ signing_secret: "one" });
+    expect((await api("PUT", `${base}/${id}`, { token: t.tokens.admin, body: { secrets: { signing_secret: "two" } } })).status).toBe(200);
+    const moved = await api("PATCH", `${base}/${id}`, { token: t.tokens.admin, body: { provider_id: "stripe" } });
+    expect(moved.status).toBe(409);
+    expect(moved.body.detail[0].msg).toMatch(/provider_id/);
+    // Unattached connections may hold anything.
+    const free = await api("POST", base, { token: t.tokens.admin, body: { provider_id: "github", name: "api", secrets: { signing_secret: "s" } } });
+    expect((await api("PUT", `${base}/${free.body.connection_id}`, { token: t.tokens.admin, body: { provider_id: "http", secrets: { bearer_token: "b" } } })).status).toBe(200);
+  });
 });

@@ -70,6 +70,25 @@ describe("deprecated /organizations/{org_id}/triggers/{id}/…/key/{api_key}", (
     expect(Date.parse(task.due_at)).toBeGreaterThanOrEqual(before - 1000);
   });
 
+  it("each key path refuses a trigger of the wrong kind with 422 and neither stores nor enqueues anything", async () => {
+    const hook = await makeTrigger(t, "webhook", null);
+    const poll = await makeTrigger(t, "http", null, { triggerId: "poll", config: { url: "https://example.com/items.json" } });
+    const cron = await makeTrigger(t, "schedule", null, { triggerId: "cron", config: { cron: "0 9 * * *" } });
+    for (const [kind, wrong] of [
+      ["webhook", [poll, cron]],
+      ["polling", [hook, cron]],
+      ["scheduled", [hook, poll]],
+    ] as const) {
+      for (const id of wrong) {
+        const res = await post(path(kind, id, t.tokens.runner), JSON.stringify({ id: "evt_wrong_kind" }), { "content-type": "application/json" });
+        expect(res.status, `${kind} ${id}: ${JSON.stringify(res.body)}`).toBe(422);
+        expect(res.body.detail[0]).toMatchObject({ loc: ["path", "project_trigger_id"], msg: expect.stringMatching(new RegExp(`not a ${kind === "webhook" ? "webhook" : kind} trigger`)) });
+        expect(await eventsOf(id)).toHaveLength(0);
+      }
+    }
+    expect(send).not.toHaveBeenCalled();
+  });
+
   it("is documented as deprecated in /openapi.json", async () => {
     const doc = (await (await import("cloudflare:test")).SELF.fetch("http://sy.test/openapi.json").then((r) => r.json())) as any;
     expect(doc.paths["/organizations/{org_id}/triggers/{project_trigger_id}/webhook/key/{api_key}"].post.deprecated).toBe(true);

@@ -2,9 +2,18 @@
 import { SELF } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { expect } from "vitest";
-import { hmac, toBase64, toHex } from "../../../src/core/crypto";
-import { events } from "../../../src/db/schema";
+import { uuidv7 } from "../../../src/core/ids";
+import { events, triggers } from "../../../src/db/schema";
 import { api, db, makeConnection, type Tenant } from "../../fixtures";
+
+// Signatures are computed here with Web Crypto directly, independently of src/core/crypto.
+const utf8 = new TextEncoder();
+async function hmac(alg: "SHA-256", key: string | Uint8Array, data: string): Promise<Uint8Array> {
+  const k = await crypto.subtle.importKey("raw", typeof key === "string" ? utf8.encode(key) : key, { name: "HMAC", hash: alg }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", k, utf8.encode(data)));
+}
+const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const toBase64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 
 /** Creates (and by default enables) a trigger through the API; a connection is made when `secrets` is given. */
 export async function makeTrigger(
@@ -21,6 +30,39 @@ export async function makeTrigger(
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const id = res.body.project_trigger_id as string;
   if (opts.enable !== false) expect((await api("POST", `/triggers/${id}/enable`, { token: t.tokens.editor })).status).toBe(200);
+  return id;
+}
+
+/**
+ * Writes an ENABLED webhook trigger straight into D1, bypassing the API's create-time rules:
+ * it models rows that exist from before a rule (or were written by a bug). `ageMs` makes it
+ * older than triggers created through the API afterwards.
+ */
+export async function insertTrigger(
+  t: Tenant,
+  providerId: string,
+  opts: { connectionId?: string | null; routeKey?: string | null; ageMs?: number; triggerId?: string; triggerType?: "webhook" | "polling" | "scheduled" } = {},
+): Promise<string> {
+  const at = Date.now() - (opts.ageMs ?? 0);
+  const id = uuidv7(at);
+  const iso = new Date(at).toISOString();
+  await db()
+    .insert(triggers)
+    .values({
+      projectTriggerId: id,
+      orgId: t.orgId,
+      projectId: t.appId,
+      connectionId: opts.connectionId ?? null,
+      providerId,
+      triggerId: opts.triggerId ?? "on_any_event",
+      triggerType: opts.triggerType ?? "webhook",
+      webhookData: { webhook_url: `/v1/webhooks/${id}` },
+      status: "ENABLED",
+      routeKey: opts.routeKey ?? null,
+      createdBy: "test",
+      createdAt: iso,
+      updatedAt: iso,
+    });
   return id;
 }
 
