@@ -8,13 +8,14 @@
  * event_id/duplicate and on the D1 rows.
  */
 import { env } from "cloudflare:test";
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { makeTenant, type Tenant } from "../../fixtures";
 import { PROVIDERS, type DeliverySpec, type ProviderCase } from "../../unit/providers/signers";
 import { eventsOf, makeTrigger, post } from "./helpers";
 
+// A fresh org per case: wildcard (no route_key) triggers are capped per org and provider.
 let t: Tenant;
-beforeAll(async () => {
+beforeEach(async () => {
   t = await makeTenant("matrix");
 });
 // Ingestion only: the event.route tasks are recorded, not consumed, so nothing else runs.
