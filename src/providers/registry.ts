@@ -21,7 +21,7 @@ export const SCHEMES: Record<string, ProviderScheme> = {
 };
 
 /** The scheme of a webhook provider, or null when the provider does not receive webhooks. */
-export const schemeOf = (providerId: string): ProviderScheme | null => SCHEMES[providerId] ?? null;
+export const schemeOf = (providerId: string): ProviderScheme | null => (Object.hasOwn(SCHEMES, providerId) ? SCHEMES[providerId]! : null);
 
 /**
  * Verifies one delivery for `providerId` with `keys` at `now` and, when it verifies, reads

@@ -118,3 +118,11 @@ describe("18: every 404 and 422 detail item carries input and ctx", () => {
     expectFullItems(res.body);
   });
 });
+
+describe("found by the fuzz", () => {
+  it.each(["__proto__", "constructor", "toString", "hasOwnProperty"])("POST /v1/webhooks/%s is a 404, not a 500 (provider lookup by own key only)", async (id) => {
+    const res = await api("POST", `/v1/webhooks/${id}`, { body: { a: 1 } });
+    expect(res.status).toBe(404);
+    expect(res.body.detail[0]).toMatchObject({ type: "not_found", input: null, ctx: {} });
+  });
+});
