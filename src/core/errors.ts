@@ -31,7 +31,10 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   internal: 500,
 };
 
-/** One FastAPI-style error item. `loc` names where the problem is, e.g. ["body","name"]. */
+/**
+ * One FastAPI-style error item as a caller builds it. `loc` names where the problem is,
+ * e.g. ["body","name"]; `input` (the offending value) and `ctx` may be left out.
+ */
 export interface ErrorItem {
   loc: (string | number)[];
   msg: string;
@@ -40,23 +43,35 @@ export interface ErrorItem {
   ctx?: Record<string, unknown>;
 }
 
-/** A domain error: a stable code (which fixes the HTTP status) and FastAPI-style items. */
+/** An item as it is answered: `input` is the offending value or null, `ctx` always an object. */
+export type FullErrorItem = ErrorItem & { input: unknown; ctx: Record<string, unknown> };
+
+/** Completes an item: a missing `input` becomes null and a missing or non-object `ctx` becomes {}. */
+export function fullItem(item: ErrorItem): FullErrorItem {
+  const ctx = typeof item.ctx === "object" && item.ctx !== null && !Array.isArray(item.ctx) ? item.ctx : {};
+  return { ...item, input: item.input === undefined ? null : item.input, ctx };
+}
+
+/**
+ * A domain error: a stable code (which fixes the HTTP status) and FastAPI-style items.
+ * Every item carries `input` (null when unknown) and `ctx` ({} when empty), whoever built it.
+ */
 export class AppError extends Error {
   readonly code: ErrorCode;
-  readonly items: ErrorItem[];
+  readonly items: FullErrorItem[];
   constructor(code: ErrorCode, message: string, items?: ErrorItem[]) {
     super(message);
     this.code = code;
-    this.items = items ?? [{ loc: [], msg: message, type: code }];
+    this.items = (items ?? [{ loc: [], msg: message, type: code }]).map(fullItem);
   }
   get status(): number {
     return STATUS_BY_CODE[this.code];
   }
 }
 
-/** 404 that never says whether the thing exists in another tenant. */
-export const notFound = (what: string, loc: (string | number)[] = ["path"]) =>
-  new AppError("not_found", `${what} not found`, [{ loc, msg: `${what} not found`, type: "not_found" }]);
+/** 404 that never says whether the thing exists in another tenant; `input` is the id asked for, if the caller passes it. */
+export const notFound = (what: string, loc: (string | number)[] = ["path"], input: unknown = null) =>
+  new AppError("not_found", `${what} not found`, [{ loc, msg: `${what} not found`, type: "not_found", input, ctx: {} }]);
 
 /** 422 for one field. */
 export const invalid = (loc: (string | number)[], msg: string, input?: unknown, ctx?: Record<string, unknown>) =>

@@ -36,7 +36,11 @@ export function createApp() {
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));
   app.get("/healthz", (c) => c.json({ ok: true }));
 
-  app.notFound((c) => restErrorResponse(new AppError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), c));
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const msg = `no route for ${c.req.method} ${path}`;
+    return restErrorResponse(new AppError("not_found", msg, [{ loc: ["path"], msg, type: "not_found", input: path, ctx: { method: c.req.method } }]), c);
+  });
   app.onError((err, c) => restErrorResponse(err, c));
   return app;
 }

@@ -1,12 +1,15 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
-import { AppError, type ErrorItem } from "../core/errors";
+import { AppError, type FullErrorItem } from "../core/errors";
 
 const LOC_BY_TARGET: Record<string, string> = { json: "body", form: "body", param: "path", query: "query", header: "header", cookie: "cookie" };
 
-/** zod issues → FastAPI items. `loc` starts with where the value came from (body, query, path). */
-export function zodIssuesToItems(issues: ZodError["issues"], target: string): ErrorItem[] {
+/**
+ * zod issues → FastAPI items. `loc` starts with where the value came from (body, query, path);
+ * every item carries `input` (null when zod has none) and `ctx` (the issue's scalar extras, possibly {}).
+ */
+export function zodIssuesToItems(issues: ZodError["issues"], target: string): FullErrorItem[] {
   return issues.map((i) => {
     const { code, message, path, input, ...rest } = i as ZodError["issues"][number] & { input?: unknown };
     const ctx = Object.fromEntries(Object.entries(rest).filter(([, v]) => typeof v !== "object" || v === null));
@@ -36,5 +39,5 @@ export function restErrorResponse(err: unknown, c: Context): Response {
   }
   const requestId = c.get("requestId") as string | undefined;
   console.error(JSON.stringify({ level: "error", request_id: requestId, error: String(err), stack: (err as Error)?.stack }));
-  return c.json({ detail: [{ loc: [], msg: `internal error; quote request id ${requestId ?? "?"} when reporting it`, type: "internal" }] }, 500);
+  return c.json({ detail: [{ loc: [], msg: `internal error; quote request id ${requestId ?? "?"} when reporting it`, type: "internal", input: null, ctx: {} }] }, 500);
 }

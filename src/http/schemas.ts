@@ -6,8 +6,8 @@ export const ErrorItem = z
     loc: z.array(z.union([z.string(), z.number()])),
     msg: z.string(),
     type: z.string(),
-    input: z.unknown().optional(),
-    ctx: z.record(z.string(), z.unknown()).optional(),
+    input: z.unknown().openapi({ description: "The offending value, or null" }),
+    ctx: z.record(z.string(), z.unknown()).openapi({ description: "Extra facts about the problem (possibly {})" }),
   })
   .openapi("ErrorItem");
 export const ErrorOut = z.object({ detail: z.array(ErrorItem) }).openapi("HTTPValidationError");

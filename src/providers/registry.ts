@@ -22,7 +22,7 @@ export const SCHEMES: Record<string, ProviderScheme> = {
 };
 
 /** The scheme of a webhook provider, or null when the provider does not receive webhooks. */
-export const schemeOf = (providerId: string): ProviderScheme | null => SCHEMES[providerId] ?? null;
+export const schemeOf = (providerId: string): ProviderScheme | null => (Object.hasOwn(SCHEMES, providerId) ? SCHEMES[providerId]! : null);
 
 /**
  * What a connection holding `secrets` lacks to be attached to a webhook trigger of

@@ -67,8 +67,7 @@ const route = createRoute({
     "One endpoint for pipelines and tasks (actions): status, create, update, run, stop for both; reset, delete, approve, reject for pipelines. Batch actions take an array target; update takes one id; reject needs message.",
   request: { body: { required: true, content: { "application/json": { schema: UnifiedIn } } } },
   responses: {
-    200: jsonOk(UnifiedOut, "Every target succeeded"),
-    201: jsonOk(UnifiedOut, "Created (create)"),
+    200: jsonOk(UnifiedOut, "The action was successfully processed (every target succeeded; create included)"),
     207: jsonOk(UnifiedOut, "Some targets succeeded, some failed (see each result)"),
     409: jsonOk(UnifiedOut, "Every target failed with a conflict"),
     ...errorResponses,
@@ -155,8 +154,9 @@ export function registerUnifiedActionRoute(router: ReturnType<typeof createRoute
       const id = "pipeline_id" in data ? data.pipeline_id : data.action_id;
       const orgId = "org_id" in data ? data.org_id : ctx.actor.orgId;
       c.set("audit", { orgId: orgId ?? undefined, action: `${b.action}.${b.type}`, targetType: b.type, targetId: id, details: { fields: Object.keys(b.settings!) } });
+      // The document's only success code is 200, create included; the per-target status keeps 201.
       const status = b.action === "create" ? 201 : 200;
-      return c.json({ action: b.action, type: b.type, version: 1 as const, results: [{ target: id, ok: true, status, data }] }, status);
+      return c.json({ action: b.action, type: b.type, version: 1 as const, results: [{ target: id, ok: true, status, data }] }, 200);
     }
     // Request-level: a bad settings.env is a 422 for the whole call, not a per-target failure.
     const overrides = b.type === "pipeline" && b.action === "run" ? envOverrides(b.settings) : undefined;

@@ -91,7 +91,7 @@ describe("POST /api/v2/actions — every supported action × type", () => {
     const { tenant, ep } = await world();
     const t = tenant.tokens.editor;
     const created = await post(t, { action: "create", type: "task", version: 1, settings: { app_id: tenant.appId, name: "notify", endpoint_id: ep, namespace_id: "ops", payload: { hi: "{{ inputs.who }}" } } });
-    expect(created.status).toBe(201);
+    expect(created.status).toBe(200);
     const id = created.body.results[0].data.action_id as string;
     expect(created.body).toMatchObject({ action: "create", type: "task", version: 1, results: [{ target: id, ok: true, status: 201, data: { name: "notify", app_id: tenant.appId } }] });
     const badEp = await post(t, { action: "create", type: "task", version: 1, settings: { app_id: tenant.appId, name: "n", endpoint_id: MISSING, namespace_id: "ops" } });
@@ -124,7 +124,7 @@ describe("POST /api/v2/actions — every supported action × type", () => {
     const { tenant } = await world();
     const t = tenant.tokens.editor;
     const created = await post(t, { action: "create", type: "pipeline", version: 1, settings: { name: "gates", app_id: tenant.appId, steps: [{ name: "g1", type: "approval" }, { name: "g2", type: "approval" }] } });
-    expect(created.status).toBe(201);
+    expect(created.status).toBe(200);
     const id = created.body.results[0].data.pipeline_id as string;
     expect((await post(t, { action: "update", type: "pipeline", version: 1, target: id, settings: { description: "two gates" } })).body.results[0].data.description).toBe("two gates");
     expect((await post(t, { action: "run", type: "pipeline", version: 1, target: [id] })).status).toBe(200);
