@@ -1,3 +1,4 @@
+import { readUpTo } from "../core/streams";
 import { outboundProblem } from "../core/outbound-policy";
 import { sha256Hex } from "../core/crypto";
 import { parseFeed } from "./poller-rss";
@@ -101,30 +102,9 @@ async function fetchFollowing(url: string, secrets: Secrets | null, accept: stri
 
 /** Reads a body as bytes, stopping (and cancelling the stream) once it exceeds `max`. */
 async function readLimited(res: Response, max: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get("content-length"));
-  const tooBig = () => new PollError(`upstream body exceeds ${max} bytes (POLL_MAX_BYTES); refused, not truncated`);
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body?.cancel();
-    throw tooBig();
-  }
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw tooBig();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) (out.set(c, at), (at += c.byteLength));
-  return out;
+  const bytes = await readUpTo(res.body, max, res.headers.get("content-length"));
+  if (!bytes) throw new PollError(`upstream body exceeds ${max} bytes (POLL_MAX_BYTES); refused, not truncated`);
+  return bytes;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readUpTo } from "../../core/streams";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { getDb } from "../../db/client";
@@ -101,26 +102,7 @@ const TOO_LARGE = Symbol("too large");
 
 /** The body's bytes, read up to MAX_TOKEN_BODY_BYTES whatever Content-Length says; TOO_LARGE beyond. */
 async function readCapped(c: Context<AppEnv>): Promise<Uint8Array | typeof TOO_LARGE> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_TOKEN_BODY_BYTES) return TOO_LARGE;
-  const reader = c.req.raw.body?.getReader();
-  if (!reader) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_TOKEN_BODY_BYTES) {
-      await reader.cancel();
-      return TOO_LARGE;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const ch of chunks) (out.set(ch, at), (at += ch.byteLength));
-  return out;
+  return (await readUpTo(c.req.raw.body, MAX_TOKEN_BODY_BYTES, c.req.header("content-length"))) ?? TOO_LARGE;
 }
 
 /** The request parameters as an object, TOO_LARGE, or a description of why the body is unusable. */

@@ -1,3 +1,4 @@
+import { readUpTo } from "../../core/streams";
 import type { Context } from "hono";
 import { AppError } from "../../core/errors";
 import type { Env } from "../../env";
@@ -27,29 +28,9 @@ export function maxBodyBytes(env: Env): number {
  * reading as soon as the limit is crossed.
  */
 export async function readBodyLimited(req: Request, max: number): Promise<Uint8Array> {
-  const cl = req.headers.get("content-length");
-  if (cl && /^\d+$/.test(cl) && Number(cl) > max) throw tooLarge(max);
-  if (!req.body) return new Uint8Array();
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(max);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const ch of chunks) {
-    out.set(ch, off);
-    off += ch.byteLength;
-  }
-  return out;
+  const bytes = await readUpTo(req.body, max, req.headers.get("content-length"));
+  if (!bytes) throw tooLarge(max);
+  return bytes;
 }
 
 /** Builds the verifier's view of a request: lower-cased headers, query, raw bytes, UTF-8 text. */
