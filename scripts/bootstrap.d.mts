@@ -12,3 +12,4 @@ export function inspect(root: string): InstallFacts;
 export function installReason(facts: InstallFacts): string | null;
 export function ensureInstalled(root: string, opts?: { log?: (line: string) => void; install?: (root: string) => void }): string;
 export function repoRoot(): string;
+export function bootstrapOrExit(root?: string): string;

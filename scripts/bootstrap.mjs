@@ -126,3 +126,16 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(1);
   }
 }
+
+/**
+ * The entry of `npm start` and `npm test`: installs what is missing (ensureInstalled) and
+ * returns the project's Node 24 path; on failure prints `switchyard: <reason>` and exits 1.
+ */
+export function bootstrapOrExit(root = repoRoot()) {
+  try {
+    return ensureInstalled(root);
+  } catch (e) {
+    console.error(`switchyard: ${e.message}`);
+    process.exit(1);
+  }
+}

@@ -9,17 +9,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { ensureInstalled, repoRoot } from "./bootstrap.mjs";
+import { bootstrapOrExit, repoRoot } from "./bootstrap.mjs";
 import { startPlan } from "./start-plan.mjs";
 
 const root = repoRoot();
-let node;
-try {
-  node = ensureInstalled(root);
-} catch (e) {
-  console.error(`switchyard: ${e.message}`);
-  process.exit(1);
-}
+const node = bootstrapOrExit(root);
 const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
 const plan = startPlan(process.env, process.argv.slice(2));
 

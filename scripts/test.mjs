@@ -6,16 +6,10 @@
 // `npm start` (vitest.e2e.config.ts).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { ensureInstalled, repoRoot } from "./bootstrap.mjs";
+import { bootstrapOrExit, repoRoot } from "./bootstrap.mjs";
 
 const root = repoRoot();
-let node;
-try {
-  node = ensureInstalled(root);
-} catch (e) {
-  console.error(`switchyard: ${e.message}`);
-  process.exit(1);
-}
+const node = bootstrapOrExit(root);
 const vitest = join(root, "node_modules", "vitest", "vitest.mjs");
 const suites = [
   ["run", "--config", "vitest.node.config.ts"],

@@ -268,7 +268,7 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
       // Never strand the next attempt in `pending`: close it and the execution as failed.
       await closeUnqueuedRun(db, exec, nextId, err);
       await env.DLQ.send({ v: 1, kind: "run.deliver", run_id: nextId }).catch(() => undefined);
-      if (l) await afterCompletion(env, l.exec).catch(() => undefined);
+      if (l) await afterCompletion(env, l.exec);
     }
     return;
   }
