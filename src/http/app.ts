@@ -1,4 +1,3 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { actionsRouter } from "../faces/actions";
 import { fleetsRouter } from "../faces/fleets";
 import { graphqlRouter } from "../faces/graphql";
@@ -6,6 +5,7 @@ import { managementRouter } from "../faces/management";
 import { triggersRouter } from "../faces/triggers";
 import { unifiedRouter } from "../faces/unified";
 import { AppError } from "../core/errors";
+import { docsPage } from "./docs";
 import { restErrorResponse } from "./errors";
 import { auditTrail, requestId, requireAuth } from "./middleware";
 import { createRouter } from "./router";
@@ -33,7 +33,7 @@ export function createApp() {
     info: { title: "Switchyard", version: "0.1.0", description: "Edge-hosted webhook router" },
     security: [{ bearer: [] }],
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.get("/docs", docsPage);
   app.get("/healthz", (c) => c.json({ ok: true }));
 
   app.notFound((c) => {

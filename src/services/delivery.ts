@@ -17,9 +17,25 @@ const EXCERPT_BYTES = 2048;
 
 type Loaded = NonNullable<Awaited<ReturnType<typeof load>>>;
 /** What one attempt produced. `retry: false` means retrying cannot help (bad template, policy…). */
-type Outcome =
+type Outcome = (
   | { ok: true; status: number; body: string }
-  | { ok: false; code: string; message: string; retry: boolean; status?: number; body?: string };
+  | { ok: false; code: string; message: string; retry: boolean; status?: number; body?: string }
+) & { sent?: Record<string, string> };
+
+/** Header names whose values are credentials: shown as "[redacted]" wherever a run's sent headers are kept. */
+const CREDENTIAL_HEADER = /authorization|cookie|secret|token|password|api[-_]?key|signature/i;
+
+/**
+ * The headers an attempt sent, as kept on the run (`request_headers`) for operators to read.
+ * Guarantee: the value of every header whose name looks like a credential (Authorization,
+ * cookies, `webhook-signature`, anything with secret/token/key/password) is replaced by
+ * "[redacted]", so neither the signing secret nor anything derived from it is ever shown.
+ */
+export function redactHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((v, k) => (out[k] = CREDENTIAL_HEADER.test(k) ? "[redacted]" : v));
+  return out;
+}
 
 /** Loads what one attempt needs in two round trips (D1 caps a result at 100 columns, so no single 5-way join). */
 async function load(db: Db, run: RunRow) {
@@ -105,16 +121,21 @@ async function render(l: Loaded, run: RunRow): Promise<Rendered> {
 }
 
 async function call(env: Env, l: Loaded, run: RunRow, r: Rendered): Promise<Outcome> {
+  const built = await send(env, l, run, r);
+  return built.headers ? { ...built.outcome, sent: redactHeaders(built.headers) } : built.outcome;
+}
+
+async function send(env: Env, l: Loaded, run: RunRow, r: Rendered): Promise<{ outcome: Outcome; headers?: Headers }> {
   const ep = l.endpoint!;
   const refused = outboundProblem(ep.url, env.OUTBOUND_ALLOW);
-  if (refused) return { ok: false, code: "outbound_policy", message: refused, retry: false };
+  if (refused) return { outcome: { ok: false, code: "outbound_policy", message: refused, retry: false } };
   const method = ep.method.toUpperCase();
   const body = method === "GET" || method === "HEAD" ? "" : JSON.stringify(r.payload);
   let headers: Headers;
   try {
     headers = new Headers({ ...ep.headers, ...r.headers });
   } catch (err) {
-    return { ok: false, code: "invalid_header", message: `a header is not valid HTTP: ${(err as Error).message}`, retry: false };
+    return { outcome: { ok: false, code: "invalid_header", message: `a header is not valid HTTP: ${(err as Error).message}`, retry: false } };
   }
   if (body && !headers.has("content-type")) headers.set("content-type", "application/json");
   headers.set("user-agent", "Switchyard/0.1 (+webhook router)");
@@ -126,7 +147,7 @@ async function call(env: Env, l: Loaded, run: RunRow, r: Rendered): Promise<Outc
     try {
       secret = await decryptSecret(env.ENCRYPTION_KEY, ep.secretEnc);
     } catch {
-      return { ok: false, code: "secret_unreadable", message: "the endpoint secret cannot be decrypted with the current ENCRYPTION_KEY; set the secret again", retry: false };
+      return { outcome: { ok: false, code: "secret_unreadable", message: "the endpoint secret cannot be decrypted with the current ENCRYPTION_KEY; set the secret again", retry: false } };
     }
     // webhook-id is the EXECUTION id: every retry of one execution carries the same id, so a receiver can deduplicate.
     for (const [k, v] of Object.entries(await standardWebhookHeaders(secret, run.executionId, Date.now() / 1000, body))) headers.set(k, v);
@@ -134,12 +155,12 @@ async function call(env: Env, l: Loaded, run: RunRow, r: Rendered): Promise<Outc
   try {
     const res = await fetch(ep.url, { method, headers, body: body || undefined, signal: AbortSignal.timeout(ep.timeoutSeconds * 1000), redirect: "manual" });
     const text = await excerpt(res).catch(() => "");
-    if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, body: text };
-    return { ok: false, code: `http_${res.status}`, message: `endpoint answered HTTP ${res.status}`, retry: true, status: res.status, body: text };
+    if (res.status >= 200 && res.status < 300) return { headers, outcome: { ok: true, status: res.status, body: text } };
+    return { headers, outcome: { ok: false, code: `http_${res.status}`, message: `endpoint answered HTTP ${res.status}`, retry: true, status: res.status, body: text } };
   } catch (err) {
     const name = (err as Error)?.name;
-    if (name === "TimeoutError" || name === "AbortError") return { ok: false, code: "timeout", message: `no response within ${ep.timeoutSeconds} s`, retry: true };
-    return { ok: false, code: "network_error", message: `request failed: ${(err as Error)?.message ?? String(err)}`, retry: true };
+    if (name === "TimeoutError" || name === "AbortError") return { headers, outcome: { ok: false, code: "timeout", message: `no response within ${ep.timeoutSeconds} s`, retry: true } };
+    return { headers, outcome: { ok: false, code: "network_error", message: `request failed: ${(err as Error)?.message ?? String(err)}`, retry: true } };
   }
 }
 
@@ -210,6 +231,7 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
       durationSeconds: duration,
       resolvedPayload: r.rendered?.payload ?? null,
       resolvedThreadId: r.rendered?.threadId ?? run.resolvedThreadId,
+      requestHeaders: o.sent ?? null,
       responseStatus: o.status ?? null,
       responseBody: o.body ?? null,
       errorCode: o.ok ? null : o.code,
@@ -246,6 +268,7 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
             durationSeconds: sql<number | null>`NULL`.as("duration_seconds"),
             resolvedPayload: sql<unknown>`NULL`.as("resolved_payload"),
             resolvedThreadId: runs.resolvedThreadId,
+            requestHeaders: sql<Record<string, string> | null>`NULL`.as("request_headers"),
             responseStatus: sql<number | null>`NULL`.as("response_status"),
             responseBody: nul("response_body"),
             errorMessage: nul("error_message"),

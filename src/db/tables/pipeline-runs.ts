@@ -23,6 +23,8 @@ export const pipelineRuns = sqliteTable(
   (t) => [
     index("pipeline_runs_pipeline").on(t.orgId, t.pipelineId),
     // Runs still moving: the sweeper re-drives those whose advance task was lost.
+    // Gates waiting for a decision: the approvals inbox lists them without a scan.
+    index("pipeline_runs_waiting").on(t.orgId, t.pipelineRunId).where(sql`status = 'pending_approval'`),
     index("pipeline_runs_active").on(t.updatedAt).where(sql`status = 'running'`),
   ],
 );

@@ -22,6 +22,8 @@ export const runs = sqliteTable(
     durationSeconds: real("duration_seconds"),
     resolvedPayload: text("resolved_payload", { mode: "json" }).$type<unknown>(),
     resolvedThreadId: text("resolved_thread_id"),
+    /** The headers this attempt sent, with credential-like values redacted (see delivery's `redactHeaders`). */
+    requestHeaders: text("request_headers", { mode: "json" }).$type<Record<string, string>>(),
     responseStatus: integer("response_status"),
     responseBody: text("response_body"),
     errorMessage: text("error_message"),
@@ -41,6 +43,11 @@ export const runs = sqliteTable(
   (t) => [
     index("runs_action").on(t.orgId, t.actionId, t.runId),
     index("runs_execution").on(t.executionId),
+    // The org-wide runs list (newest first, optionally by status) and the approvals inbox.
+    index("runs_org").on(t.orgId, t.runId),
+    index("runs_org_status").on(t.orgId, t.status, t.runId),
+    // Metrics and endpoint health: runs by status per time bucket.
+    index("runs_org_time").on(t.orgId, t.triggeredAt, t.status),
     index("runs_lease").on(t.leaseUntil).where(sql`lease_until IS NOT NULL`),
   ],
 );
