@@ -10,7 +10,7 @@ import { getDb, type Db } from "../db/client";
 import { actions, endpoints, events, executions, runs, triggers } from "../db/schema";
 import type { Env } from "../env";
 import type { Task } from "../queue/messages";
-import { afterCompletion, closeUnqueuedRun, completionStatements, type RunRow } from "./executions";
+import { afterCompletion, closeUnqueuedRun, completionStatements, nextAttempt, type RunRow } from "./executions";
 
 /** Largest response body excerpt kept on a run. */
 const EXCERPT_BYTES = 2048;
@@ -218,8 +218,6 @@ export async function handleRunDeliver(env: Env, task: Extract<Task, { kind: "ru
   await record(db, env, l, run, result, (Date.now() - t0) / 1000);
 }
 
-const nul = (name: string) => sql<string | null>`NULL`.as(name);
-
 async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: { outcome: Outcome; rendered?: Rendered }, duration: number) {
   const at = nowIso();
   const o = r.outcome;
@@ -251,37 +249,7 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
     const [closed] = await db.batch([
       closeRun,
       // The next attempt exists only if this attempt was really closed by us just now.
-      db.insert(runs).select(
-        db
-          .select({
-            runId: sql<string>`${nextId}`.as("run_id"),
-            orgId: runs.orgId,
-            workspaceId: runs.workspaceId,
-            actionId: runs.actionId,
-            executionId: runs.executionId,
-            status: sql<"pending">`'pending'`.as("status"),
-            attempt: sql<number>`${runs.attempt} + 1`.as("attempt"),
-            triggerType: runs.triggerType,
-            triggeredAt: sql<string>`${at}`.as("triggered_at"),
-            startedAt: nul("started_at"),
-            completedAt: nul("completed_at"),
-            durationSeconds: sql<number | null>`NULL`.as("duration_seconds"),
-            resolvedPayload: sql<unknown>`NULL`.as("resolved_payload"),
-            resolvedThreadId: runs.resolvedThreadId,
-            requestHeaders: sql<Record<string, string> | null>`NULL`.as("request_headers"),
-            responseStatus: sql<number | null>`NULL`.as("response_status"),
-            responseBody: nul("response_body"),
-            errorMessage: nul("error_message"),
-            errorCode: nul("error_code"),
-            decidedBy: nul("decided_by"),
-            decisionMessage: nul("decision_message"),
-            decidedAt: nul("decided_at"),
-            leaseUntil: sql<string>`${nextLease}`.as("lease_until"),
-            recoveries: sql<number>`0`.as("recoveries"),
-          })
-          .from(runs)
-          .where(and(eq(runs.runId, run.runId), eq(runs.status, "failed"), eq(runs.completedAt, at))),
-      ),
+      nextAttempt(db, { runId: run.runId, nextId, at, leaseUntil: nextLease, guard: and(eq(runs.status, "failed"), eq(runs.completedAt, at))! }),
       db.update(executions).set({ status: "pending", updatedAt: at }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "running"))),
     ]);
     if (closed.length === 0) return;

@@ -1,5 +1,5 @@
 import { Validator, type Schema } from "@cfworker/json-schema";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { AppError, type ErrorItem } from "../core/errors";
 import { nowIso, uuidv7 } from "../core/ids";
@@ -275,4 +275,47 @@ export async function releaseApprovedRun(db: Db, env: Env, runId: string, decide
     console.error(JSON.stringify({ level: "error", msg: "approved run not enqueued; the sweeper will deliver it", run_id: runId, error: String(err) }));
   }
   return true;
+}
+
+const nul = (name: string) => sql<string | null>`NULL`.as(name);
+
+/**
+ * The INSERT … SELECT that creates attempt + 1 of `runId`'s execution as `pending` with lease
+ * `leaseUntil`, copying its ids, trigger type and thread id. It inserts nothing unless the
+ * run still satisfies `guard` (evaluated in the same statement), so a caller's batch can make
+ * the new attempt conditional on what it just wrote. Used by automatic retries (delivery) and
+ * by an operator's retry (runs.retryRun).
+ */
+export function nextAttempt(db: Db, o: { runId: string; nextId: string; at: string; leaseUntil: string; guard: SQL }) {
+  return db.insert(runs).select(
+    db
+      .select({
+        runId: sql<string>`${o.nextId}`.as("run_id"),
+        orgId: runs.orgId,
+        workspaceId: runs.workspaceId,
+        actionId: runs.actionId,
+        executionId: runs.executionId,
+        status: sql<"pending">`'pending'`.as("status"),
+        attempt: sql<number>`${runs.attempt} + 1`.as("attempt"),
+        triggerType: runs.triggerType,
+        triggeredAt: sql<string>`${o.at}`.as("triggered_at"),
+        startedAt: nul("started_at"),
+        completedAt: nul("completed_at"),
+        durationSeconds: sql<number | null>`NULL`.as("duration_seconds"),
+        resolvedPayload: sql<unknown>`NULL`.as("resolved_payload"),
+        resolvedThreadId: runs.resolvedThreadId,
+        requestHeaders: sql<Record<string, string> | null>`NULL`.as("request_headers"),
+        responseStatus: sql<number | null>`NULL`.as("response_status"),
+        responseBody: nul("response_body"),
+        errorMessage: nul("error_message"),
+        errorCode: nul("error_code"),
+        decidedBy: nul("decided_by"),
+        decisionMessage: nul("decision_message"),
+        decidedAt: nul("decided_at"),
+        leaseUntil: sql<string>`${o.leaseUntil}`.as("lease_until"),
+        recoveries: sql<number>`0`.as("recoveries"),
+      })
+      .from(runs)
+      .where(and(eq(runs.runId, o.runId), o.guard)),
+  );
 }

@@ -1,11 +1,16 @@
-import { count, desc, eq, lt, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { assertRole } from "../core/actor";
 import type { Ctx } from "../core/context";
-import { notFound } from "../core/errors";
+import { AppError, conflict, notFound } from "../core/errors";
+import { nowIso, uuidv7 } from "../core/ids";
 import { decodeCursor, toPage, type Page } from "../core/pagination";
+import { OVERDUE_GRACE_SECONDS, plusSeconds } from "../core/recovery";
 import { inOrg } from "../db/scope";
-import { runs } from "../db/schema";
+import { actions, executions, runs } from "../db/schema";
 import { getAction, type AppScope } from "./actions";
-import type { RunRow } from "./executions";
+import { closeUnqueuedRun, ENQUEUE_FAILED, nextAttempt, type RunRow } from "./executions";
+import { gateOrg, openOrg } from "./orgs";
+import { pageOf, type PageIn } from "./paging";
 
 export const RUN_STATUSES = ["pending", "pending_approval", "running", "success", "failed", "cancelled", "rejected"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -31,4 +36,94 @@ export async function getRun(ctx: Ctx, s: AppScope, actionId: string, runId: str
   const row = await ctx.db.select().from(runs).where(inOrg(runs, s.orgId, eq(runs.actionId, actionId), eq(runs.runId, runId))).get();
   if (!row) throw notFound("run");
   return row;
+}
+
+/** Org-wide runs filter: by action and status (both optional). */
+export interface OrgRunFilter {
+  action_id?: string;
+  status?: RunStatus;
+}
+
+/**
+ * Lists every run (attempt) of the org, newest first, optionally by action and status
+ * (viewer+; another org is 404). Served by the `runs_org`, `runs_org_status` and
+ * `runs_action` indexes; the same cursor pagination as every list.
+ */
+export async function listOrgRuns(ctx: Ctx, orgId: string, filter: OrgRunFilter, page: PageIn): Promise<Page<RunRow>> {
+  await openOrg(ctx, orgId, "viewer");
+  const where = inOrg(runs, orgId, filter.action_id ? eq(runs.actionId, filter.action_id) : undefined, filter.status ? eq(runs.status, filter.status) : undefined);
+  return pageOf(ctx.db, runs, runs.runId, where, page, (r) => r);
+}
+
+/** A run with every attempt of its execution (oldest first) and the execution's origin. */
+export interface RunDetail {
+  run: RunRow;
+  attempts: RunRow[];
+  execution: { execution_id: string; event_id: string | null; pipeline_run_id: string | null; trigger_type: string; app_id: string; workspace_id: string };
+}
+
+/** Reads one run of the org by id, with the attempt timeline of its execution (viewer+; another org's run is 404, like a missing one). */
+export async function getOrgRun(ctx: Ctx, orgId: string, runId: string): Promise<RunDetail> {
+  await gateOrg(ctx, orgId);
+  const run = await ctx.db.select().from(runs).where(inOrg(runs, orgId, eq(runs.runId, runId))).get();
+  if (!run) throw notFound("run", ["path", "run_id"], runId);
+  assertRole(ctx.actor, "viewer");
+  const [attempts, [exec]] = await ctx.db.batch([
+    ctx.db.select().from(runs).where(inOrg(runs, orgId, eq(runs.executionId, run.executionId))).orderBy(asc(runs.attempt)).limit(100),
+    ctx.db.select().from(executions).where(inOrg(executions, orgId, eq(executions.executionId, run.executionId))).limit(1),
+  ]);
+  return {
+    run,
+    attempts,
+    execution: {
+      execution_id: run.executionId, event_id: exec?.eventId ?? null, pipeline_run_id: exec?.pipelineRunId ?? null,
+      trigger_type: exec?.triggerType ?? run.triggerType, app_id: exec?.appId ?? "", workspace_id: run.workspaceId,
+    },
+  };
+}
+
+/**
+ * Retries a failed run (runner+; another org's run is 404): a new attempt (attempt + 1) of the
+ * same execution, `pending` and enqueued for delivery, so the receiver sees the same
+ * `webhook-id`. Guarantees: only the latest attempt of an execution that ended `failed` can be
+ * retried, and not a pipeline step (409 otherwise: a pipeline is re-run as a whole); of
+ * concurrent retries exactly one creates the attempt (one D1 transaction, each statement
+ * guarded on the execution still being `failed` with no newer attempt); the action's counters
+ * stay exact — the failure counted when the execution ended is taken back and the execution
+ * is counted once more when the new attempt ends. A retried attempt is not retried again
+ * automatically (its attempt number is past `max_retries`). If the queue refuses, the attempt
+ * is closed `failed`/`enqueue_failed` and a 503 is thrown.
+ */
+export async function retryRun(ctx: Ctx, orgId: string, runId: string): Promise<RunRow> {
+  await gateOrg(ctx, orgId);
+  const run = await ctx.db.select().from(runs).where(inOrg(runs, orgId, eq(runs.runId, runId))).get();
+  if (!run) throw notFound("run", ["path", "run_id"], runId);
+  assertRole(ctx.actor, "runner");
+  const exec = await ctx.db.select().from(executions).where(inOrg(executions, orgId, eq(executions.executionId, run.executionId))).get();
+  if (!exec || run.status !== "failed" || exec.status !== "failed") throw conflict(`only a failed run can be retried; this run is ${run.status}`);
+  if (exec.pipelineRunId) throw conflict("this run is a pipeline step; run the pipeline again instead");
+  const nextId = uuidv7();
+  const at = nowIso();
+  const retriable = sql`EXISTS (SELECT 1 FROM executions x WHERE x.execution_id = ${exec.executionId} AND x.status = 'failed')
+    AND NOT EXISTS (SELECT 1 FROM runs n WHERE n.execution_id = ${exec.executionId} AND n.attempt > ${run.attempt})`;
+  const [, inserted] = await ctx.db.batch([
+    ctx.db
+      .update(actions)
+      .set({
+        failedRuns: sql`max(${actions.failedRuns} - 1, 0)`,
+        runningCount: sql`${actions.runningCount} + 1`,
+        lastRunStatus: sql`CASE WHEN ${actions.lastExecutionId} = ${exec.executionId} THEN 'pending' ELSE ${actions.lastRunStatus} END`,
+      })
+      .where(inOrg(actions, orgId, eq(actions.actionId, run.actionId), retriable)),
+    nextAttempt(ctx.db, { runId: run.runId, nextId, at, leaseUntil: plusSeconds(at, OVERDUE_GRACE_SECONDS), guard: retriable }).returning({ runId: runs.runId }),
+    ctx.db.update(executions).set({ status: "pending", updatedAt: at }).where(inOrg(executions, orgId, eq(executions.executionId, exec.executionId), eq(executions.status, "failed"))),
+  ]);
+  if (inserted.length === 0) throw conflict("this run was already retried");
+  try {
+    await ctx.env.TASKS.send({ v: 1, kind: "run.deliver", run_id: nextId });
+  } catch (err) {
+    await closeUnqueuedRun(ctx.db, exec, nextId, err);
+    throw new AppError("unavailable", ENQUEUE_FAILED, [{ loc: [], msg: ENQUEUE_FAILED, type: "queue_unavailable" }]);
+  }
+  return (await ctx.db.select().from(runs).where(inOrg(runs, orgId, eq(runs.runId, nextId))).get())!;
 }

@@ -1,7 +1,7 @@
-import { assertRole } from "../../core/actor";
 import type { Ctx } from "../../core/context";
 import { invalid } from "../../core/errors";
-import { pipelineStatus, runPipelineOp } from "../../services/pipeline-engine";
+import { pipelineControl, pipelineRun } from "../../services/pipeline-control";
+import { pipelineStatus } from "../../services/pipeline-engine";
 import { createPipeline, deletePipeline, findPipeline, toPipelineOut, updatePipeline } from "../../services/pipelines";
 
 const TARGET = ["body", "target"];
@@ -21,30 +21,10 @@ export async function pipelineStatusOf(ctx: Ctx, id: string) {
   return { ...(await pipelineStatus(ctx.db, p)), pipeline: toPipelineOut(p) };
 }
 
-/** `run`: starts a new pipeline run (runner+); `settings.env` overrides the pipeline's variables. */
-export async function pipelineRun(ctx: Ctx, id: string, overrides: Record<string, string> | undefined) {
-  const p = await findPipeline(ctx.db, ctx.actor, id, TARGET);
-  assertRole(ctx.actor, "runner");
-  return runPipelineOp(ctx.env, p.pipelineId, { op: "start", pipelineId: p.pipelineId, orgId: p.orgId, triggerType: "pipeline", overrides, invokedBy: ctx.actor.id });
-}
-
-/** `stop` (runner+), `reset` (runner+), `approve` / `reject` (editor+): serialized by the pipeline's object. */
-export async function pipelineControl(ctx: Ctx, action: "stop" | "reset" | "approve" | "reject", id: string, message: string | undefined) {
-  const p = await findPipeline(ctx.db, ctx.actor, id, TARGET);
-  assertRole(ctx.actor, action === "approve" || action === "reject" ? "editor" : "runner");
-  const base = { pipelineId: p.pipelineId, orgId: p.orgId };
-  if (action === "stop") return runPipelineOp(ctx.env, p.pipelineId, { op: "stop", ...base, actorId: ctx.actor.id });
-  if (action === "reset") {
-    await runPipelineOp(ctx.env, p.pipelineId, { op: "reset", ...base });
-    return toPipelineOut(await findPipeline(ctx.db, ctx.actor, id, TARGET));
-  }
-  return runPipelineOp(ctx.env, p.pipelineId, { op: "decide", ...base, decision: action, actorId: ctx.actor.id, message: message ?? null });
-}
-
 /** `delete` (editor+): refused with 409 while a run is active. */
 export async function pipelineDelete(ctx: Ctx, id: string) {
   await deletePipeline(ctx, id, TARGET);
   return { pipeline_id: id, deleted: true };
 }
 
-export { createPipeline, updatePipeline };
+export { createPipeline, pipelineControl, pipelineRun, updatePipeline };
