@@ -10,6 +10,8 @@ import { templateProblem } from "../core/templates";
 import { inOrg } from "../db/scope";
 import { actions, apps, endpoints, triggers } from "../db/schema";
 import { inputsSchemaProblem, startExecution, type ActionRow, type StartedExecution } from "./executions";
+import { gateOrg, openOrg } from "./orgs";
+import { pageOf, type PageIn } from "./paging";
 import { computeNextRunAt } from "./schedules";
 
 /** Where an action lives: the path's org / workspace / app. */
@@ -227,4 +229,22 @@ export async function triggerAction(
     invokedBy: ctx.actor.id,
   });
   return { action_id: action.actionId, ...started };
+}
+
+/**
+ * Every action of the org, newest first (viewer+; another org is 404), with the same cursor
+ * pagination as an app's list. Read through the `actions_app` index (org_id prefix).
+ */
+export async function listOrgActions(ctx: Ctx, orgId: string, page: PageIn): Promise<Page<ActionRow>> {
+  await openOrg(ctx, orgId, "viewer");
+  return pageOf(ctx.db, actions, actions.actionId, inOrg(actions, orgId), page, (r) => r);
+}
+
+/** One action of the org by id alone (viewer+; another org's or a missing one is 404). */
+export async function getOrgAction(ctx: Ctx, orgId: string, actionId: string): Promise<ActionRow> {
+  await gateOrg(ctx, orgId);
+  const row = await ctx.db.select().from(actions).where(inOrg(actions, orgId, eq(actions.actionId, actionId))).get();
+  if (!row) throw notFound("action", ["path", "action_id"], actionId);
+  assertRole(ctx.actor, "viewer");
+  return row;
 }

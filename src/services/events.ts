@@ -1,9 +1,10 @@
-import { eq, gte, lte, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, isNotNull, isNull, lte, type SQL } from "drizzle-orm";
 import type { Ctx } from "../core/context";
 import { AppError, invalid, notFound } from "../core/errors";
 import { nowIso, uuidv7 } from "../core/ids";
 import type { Page } from "../core/pagination";
-import { events } from "../db/schema";
+import { actions, events, executions, runs } from "../db/schema";
+import type { RunRow } from "./executions";
 import { inOrg } from "../db/scope";
 import { assertRole } from "../core/actor";
 import { gateOrg, openOrg } from "./orgs";
@@ -116,4 +117,44 @@ export async function replayEvent(ctx: Ctx, orgId: string, eventId: string): Pro
     throw new AppError("unavailable", msg, [{ loc: [], msg, type: "queue_unavailable", input: null, ctx: {} }]);
   }
   return { event_id: copyId, replay_of: row.eventId, status: "replayed" };
+}
+
+/** A run an event caused, with its action's name. */
+export type EventRun = RunRow & { action_name: string | null };
+
+/**
+ * The runs (every attempt) that one event caused, oldest first, with their actions' names
+ * (viewer+; another org's event is 404). Reads the event's executions through the
+ * `executions_event_action` index and their runs through `runs_execution`.
+ */
+export async function eventRuns(ctx: Ctx, orgId: string, eventId: string): Promise<EventRun[]> {
+  await gateOrg(ctx, orgId);
+  await findEvent(ctx, orgId, eventId);
+  assertRole(ctx.actor, "viewer");
+  const rows = await ctx.db
+    .select({ run: runs, actionName: actions.name })
+    .from(executions)
+    .innerJoin(runs, and(eq(runs.executionId, executions.executionId), eq(runs.orgId, executions.orgId)))
+    .leftJoin(actions, and(eq(actions.actionId, executions.actionId), eq(actions.orgId, executions.orgId)))
+    .where(inOrg(executions, orgId, eq(executions.eventId, eventId), isNotNull(executions.eventId), isNull(executions.pipelineRunId)))
+    .orderBy(asc(runs.runId))
+    .limit(200);
+  return rows.map((r) => ({ ...r.run, action_name: r.actionName ?? null }));
+}
+
+/**
+ * When each of `triggerIds` (at most 200, all of the org) last received an event, or null.
+ * One indexed lookup per trigger (`events_trigger_time`), batched in one round trip. The
+ * caller has already listed the triggers through a tenancy-checked verb.
+ */
+export async function lastEventTimes(ctx: Ctx, orgId: string, triggerIds: string[]): Promise<Map<string, string | null>> {
+  const ids = triggerIds.slice(0, 200);
+  const out = new Map<string, string | null>(ids.map((id) => [id, null]));
+  if (!ids.length) return out;
+  const [first, ...rest] = ids.map((id) =>
+    ctx.db.select({ at: events.receivedAt }).from(events).where(inOrg(events, orgId, eq(events.projectTriggerId, id))).orderBy(desc(events.receivedAt)).limit(1),
+  );
+  const results = await ctx.db.batch([first!, ...rest]);
+  ids.forEach((id, i) => out.set(id, results[i]?.[0]?.at ?? null));
+  return out;
 }

@@ -34,6 +34,8 @@ export const events = sqliteTable(
     index("events_org_time").on(t.orgId, t.eventId),
     // Metrics and the console's time filter: counts by status per bucket from the index alone.
     index("events_org_received").on(t.orgId, t.receivedAt, t.status),
+    // A trigger's latest event (the console's "last event") without reading its history.
+    index("events_trigger_time").on(t.projectTriggerId, t.receivedAt),
     // Only events still waiting to be routed: the sweeper finds stragglers without a scan.
     index("events_unrouted").on(t.receivedAt).where(sql`status = 'received'`),
   ],

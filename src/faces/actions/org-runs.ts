@@ -2,9 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ctxOf } from "../../http/middleware";
 import type { createRouter } from "../../http/router";
 import { ErrorOut, errorResponses, jsonOk, listOf, PageQuery } from "../../http/schemas";
+import { listOrgActions } from "../../services/actions";
 import { listPendingApprovals } from "../../services/approvals";
+import { eventRuns } from "../../services/events";
 import { getOrgRun, listOrgRuns, retryRun, RUN_STATUSES } from "../../services/runs";
-import { RunOut, toRunOut } from "./schema";
+import { ActionOut, RunOut, toActionOut, toRunOut } from "./schema";
 
 const tags = ["Runs"];
 const Id = z.string().min(1).max(100);
@@ -44,7 +46,16 @@ const inbox = createRoute({
   request: { params: OrgParams }, responses: { 200: jsonOk(InboxOut), ...errorResponses },
 });
 
-/** Org-wide runs: list, one run with its attempts, retry, and the approvals inbox. */
+const actionsOfOrg = createRoute({
+  method: "get", path: "/v1/orgs/{org_id}/actions", tags: ["Actions"], summary: "List every action of the org (newest first)",
+  request: { params: OrgParams, query: PageQuery }, responses: { 200: jsonOk(listOf("actions", ActionOut)), ...errorResponses },
+});
+const runsOfEvent = createRoute({
+  method: "get", path: "/v1/orgs/{org_id}/events/{event_id}/runs", tags: ["Events"], summary: "Runs an event caused (every attempt, oldest first)",
+  request: { params: OrgParams.extend({ event_id: Id }) }, responses: { 200: jsonOk(z.object({ runs: z.array(RunOut.extend({ action_name: z.string().nullable() })) })), ...errorResponses },
+});
+
+/** Org-wide views: runs (list, one with its attempts, retry), actions, an event's runs, and the approvals inbox. */
 export function registerOrgRunRoutes(router: ReturnType<typeof createRouter>): void {
   router.openapi(list, async (c) => {
     const { limit, cursor, ...filter } = c.req.valid("query");
@@ -62,6 +73,14 @@ export function registerOrgRunRoutes(router: ReturnType<typeof createRouter>): v
     const next = await retryRun(ctxOf(c), p.org_id, p.run_id);
     c.set("audit", { action: "run.retry", targetType: "run", targetId: p.run_id, details: { new_run_id: next.runId } });
     return c.json(toRunOut(next), 202);
+  });
+  router.openapi(actionsOfOrg, async (c) => {
+    const page = await listOrgActions(ctxOf(c), c.req.valid("param").org_id, c.req.valid("query"));
+    return c.json({ total: page.total, has_more: page.has_more, next_cursor: page.next_cursor, actions: page.items.map(toActionOut) }, 200);
+  });
+  router.openapi(runsOfEvent, async (c) => {
+    const p = c.req.valid("param");
+    return c.json({ runs: (await eventRuns(ctxOf(c), p.org_id, p.event_id)).map((r) => ({ ...toRunOut(r), action_name: r.action_name })) }, 200);
   });
   router.openapi(inbox, async (c) => {
     const box = await listPendingApprovals(ctxOf(c), c.req.valid("param").org_id);
