@@ -6,6 +6,7 @@ export const TEST_SECRETS = {
   ADMIN_TOKEN: "test-admin-token",
   ENCRYPTION_KEY: "q0Kx7o5n8m8mJ2m0Yy6QwV3H1cC9dE4fG7hJ2kL5nP0=",
   JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",
+  SESSION_SECRET: "test-session-secret-0123456789abcdef0123456789",
   OUTBOUND_ALLOW: "loopback",
   MAX_BODY_BYTES: "1048576",
   JWKS_URL: "",

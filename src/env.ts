@@ -10,6 +10,8 @@ export interface Env {
   ADMIN_TOKEN: string;
   ENCRYPTION_KEY: string;
   JWT_SECRET: string;
+  /** Key material of the console's encrypted session cookie (at least 32 characters). Without it the console answers 503 saying so; the APIs are unaffected. */
+  SESSION_SECRET?: string;
   /** Comma-separated outbound allowances: loopback, private, link-local, or "*". Default: none. */
   OUTBOUND_ALLOW?: string;
   /** Largest accepted webhook body in bytes. Default: 1048576. */

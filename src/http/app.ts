@@ -1,4 +1,5 @@
 import { actionsRouter } from "../faces/actions";
+import { consoleRouter } from "../faces/console";
 import { fleetsRouter } from "../faces/fleets";
 import { graphqlRouter } from "../faces/graphql";
 import { managementRouter } from "../faces/management";
@@ -26,6 +27,7 @@ export function createApp() {
   app.route("/", unifiedRouter);
   app.route("/", graphqlRouter);
   app.route("/", fleetsRouter);
+  app.route("/", consoleRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

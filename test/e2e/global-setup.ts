@@ -41,6 +41,7 @@ export function e2eVars(): Record<string, string> {
     ADMIN_TOKEN: `e2e-admin-${randomBytes(16).toString("hex")}`,
     ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     JWT_SECRET: randomBytes(32).toString("hex"),
+    SESSION_SECRET: randomBytes(32).toString("hex"),
     OUTBOUND_ALLOW: "loopback",
     MAX_BODY_BYTES: "1048576",
     JWKS_URL: "",
