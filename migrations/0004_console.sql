@@ -1,3 +1,9 @@
+CREATE TABLE `ended_sessions` (
+	`session_id` text PRIMARY KEY NOT NULL,
+	`expires_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `ended_sessions_expiry` ON `ended_sessions` (`expires_at`);--> statement-breakpoint
 ALTER TABLE `runs` ADD `request_headers` text;--> statement-breakpoint
 CREATE INDEX `runs_org` ON `runs` (`org_id`,`run_id`);--> statement-breakpoint
 CREATE INDEX `runs_org_status` ON `runs` (`org_id`,`status`,`run_id`);--> statement-breakpoint

@@ -14,3 +14,4 @@ export * from "./tables/runs";
 export * from "./tables/pipelines";
 export * from "./tables/pipeline-runs";
 export * from "./tables/audit-log";
+export * from "./tables/ended-sessions";

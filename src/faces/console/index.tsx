@@ -3,6 +3,7 @@ import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { AppError } from "../../core/errors";
 import { getDb } from "../../db/client";
+import { isSessionEnded } from "../../services/sessions";
 import { resolveBearer } from "../../services/tokens";
 import { actionPage, actionsPage, runActionNow } from "./actions";
 import { approvalsPage, decideAction } from "./approvals";
@@ -50,8 +51,8 @@ const session = async (c: CC, next: () => Promise<void>) => {
   const s = await readSession(c);
   if (!s) return c.redirect("/console/login", 303);
   const db = getDb(c.env.DB);
-  const actor = await resolveBearer(c.env, db, s.token);
-  if (!actor?.orgId) {
+  const [actor, ended] = await Promise.all([resolveBearer(c.env, db, s.token), isSessionEnded(db, s.sid)]);
+  if (!actor?.orgId || ended) {
     endSession(c);
     return c.redirect("/console/login?expired=1", 303);
   }

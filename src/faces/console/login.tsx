@@ -4,7 +4,8 @@ import { issueToken, OAuthError, OAuthRateLimited } from "../../services/oauth";
 import { resolveBearer } from "../../services/tokens";
 import type { CC } from "./context";
 import { Layout, type Flash } from "./layout";
-import { endSession, newCsrfToken, readSession, SESSION_TTL_SECONDS, startSession } from "./session";
+import { endSessionId } from "../../services/sessions";
+import { endSession, randomToken, readSession, SESSION_TTL_SECONDS, startSession } from "./session";
 
 /** The sign-in page: an org API key, or the email and password of a user of the org. */
 export async function loginPage(c: CC, flash: Flash | null = null, status: 200 | 401 | 403 | 429 = 200) {
@@ -67,12 +68,17 @@ export async function loginAction(c: CC) {
   const actor = await resolveBearer(c.env, db, token);
   if (!actor) return loginPage(c, { kind: "error", text: "That API key is not valid (unknown, revoked or mistyped)." }, 401);
   if (!actor.orgId) return loginPage(c, { kind: "error", text: "The admin token has no org; sign in with an API key of an org." }, 403);
-  await startSession(c, { token, exp, csrf: newCsrfToken() });
+  await startSession(c, { sid: randomToken(), token, exp, csrf: randomToken() });
   return c.redirect("/console", 303);
 }
 
-/** POST sign-out: clears the cookie (the session middleware already checked its CSRF token). */
-export function logoutAction(c: CC) {
+/**
+ * POST sign-out (the session middleware already checked its CSRF token): records the session
+ * as ended, so the same cookie is refused even if it was copied, and clears it.
+ */
+export async function logoutAction(c: CC) {
+  const s = c.get("session");
+  await endSessionId(getDb(c.env.DB), s.sid, new Date(s.exp * 1000).toISOString());
   endSession(c);
   return c.redirect("/console/login?out=1", 303);
 }

@@ -17,6 +17,8 @@ export const MIN_SECRET_LENGTH = 32;
  * or an expired token ends the session at once.
  */
 export interface Session {
+  /** Random id of this session: signing out records it (services/sessions) so the cookie is refused afterwards. */
+  sid: string;
   /** The bearer credential (never shown on a page). */
   token: string;
   /** Expiry, epoch seconds. */
@@ -73,15 +75,15 @@ export async function openSession(env: Env, value: string | undefined, now = Dat
     const raw = unb64u(value);
     const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: raw.slice(0, 12) }, key, raw.slice(12));
     const s = JSON.parse(new TextDecoder().decode(pt)) as Partial<Session>;
-    if (typeof s.token !== "string" || typeof s.exp !== "number" || typeof s.csrf !== "string" || s.exp <= now) return null;
+    if (typeof s.sid !== "string" || typeof s.token !== "string" || typeof s.exp !== "number" || typeof s.csrf !== "string" || s.exp <= now) return null;
     return s as Session;
   } catch {
     return null;
   }
 }
 
-/** A fresh CSRF token (128 random bits, hex). */
-export const newCsrfToken = () => toHex(crypto.getRandomValues(new Uint8Array(16)));
+/** A fresh random token (128 bits, hex): session ids and CSRF tokens. */
+export const randomToken = () => toHex(crypto.getRandomValues(new Uint8Array(16)));
 
 /** True when `sent` (a form's `_csrf` field) is this session's token, compared in constant time. */
 export const csrfMatches = (s: Session, sent: unknown) => typeof sent === "string" && sent.length === s.csrf.length && safeEqual(sent, s.csrf);
