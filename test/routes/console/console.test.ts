@@ -167,7 +167,7 @@ describe("console: CSRF", () => {
     const w = await world(t);
     const s = await session(t.tokens.admin);
     const path = `/console/triggers/${w.triggerId}/enable`;
-    for (const form of [{}, { _csrf: "0".repeat(32) }]) {
+    for (const form of [{}, { _csrf: "0".repeat(32) }] as Record<string, string>[]) {
       const res = await req("POST", path, { cookie: s.cookie, form });
       expect(res.status).toBe(403);
       expect(res.text).toMatch(/CSRF token/);
