@@ -1,4 +1,4 @@
-import { and, count, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, count, eq, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { Ctx } from "../core/context";
 import { invalid } from "../core/errors";
 import { actions, endpoints, events, runs } from "../db/schema";
@@ -117,8 +117,11 @@ export interface EndpointHealth {
   avg_latency_ms: number | null;
   /** The HTTP status of the latest final attempt (null: none, or no answer). */
   last_status: number | null;
-  last_error: string | null;
+  /** When the latest final attempt completed. */
   last_at: string | null;
+  /** The error of the latest failed attempt in the window (even if a later one succeeded), and when. */
+  last_error: string | null;
+  last_error_at: string | null;
 }
 
 /**
@@ -132,7 +135,7 @@ export async function endpointHealth(ctx: Ctx, orgId: string, q: { since?: strin
   await openOrg(ctx, orgId, "viewer");
   const w = metricsWindow(q);
   const inWindow = inOrg(runs, orgId, gte(runs.triggeredAt, w.since), lt(runs.triggeredAt, w.until), inArray(runs.status, ["success", "failed"]));
-  const [eps, agg, last] = await ctx.db.batch([
+  const [eps, agg, last, lastFailure] = await ctx.db.batch([
     ctx.db.select({ endpointId: endpoints.endpointId, appId: endpoints.appId, name: endpoints.name, url: endpoints.url }).from(endpoints).where(inOrg(endpoints, orgId)).limit(500),
     ctx.db
       .select({
@@ -145,30 +148,17 @@ export async function endpointHealth(ctx: Ctx, orgId: string, q: { since?: strin
       .innerJoin(actions, and(eq(actions.orgId, runs.orgId), eq(actions.actionId, runs.actionId)))
       .where(inWindow)
       .groupBy(actions.endpointId),
-    ctx.db
-      .select({ endpointId: sql<string>`endpoint_id`, status: sql<number | null>`response_status`, error: sql<string | null>`error_message`, at: sql<string | null>`completed_at` })
-      .from(
-        ctx.db
-          .select({
-            endpoint_id: sql<string>`${actions.endpointId}`.as("endpoint_id"),
-            response_status: sql<number | null>`${runs.responseStatus}`.as("response_status"),
-            error_message: sql<string | null>`${runs.errorMessage}`.as("error_message"),
-            completed_at: sql<string | null>`${runs.completedAt}`.as("completed_at"),
-            rn: sql<number>`row_number() OVER (PARTITION BY ${actions.endpointId} ORDER BY ${runs.triggeredAt} DESC, ${runs.runId} DESC)`.as("rn"),
-          })
-          .from(runs)
-          .innerJoin(actions, and(eq(actions.orgId, runs.orgId), eq(actions.actionId, runs.actionId)))
-          .where(inWindow)
-          .as("ranked"),
-      )
-      .where(sql`rn = 1`),
+    latestPerEndpoint(ctx, inWindow),
+    latestPerEndpoint(ctx, and(inWindow, eq(runs.status, "failed"))!),
   ]);
   const byAgg = new Map(agg.map((a) => [a.endpointId, a]));
   const byLast = new Map(last.map((l) => [l.endpointId, l]));
+  const byFailure = new Map(lastFailure.map((l) => [l.endpointId, l]));
   return eps
     .map((e): EndpointHealth => {
       const a = byAgg.get(e.endpointId);
       const l = byLast.get(e.endpointId);
+      const f = byFailure.get(e.endpointId);
       const succeeded = Number(a?.succeeded ?? 0);
       const failed = Number(a?.failed ?? 0);
       const attempts = succeeded + failed;
@@ -176,8 +166,28 @@ export async function endpointHealth(ctx: Ctx, orgId: string, q: { since?: strin
         endpoint_id: e.endpointId, app_id: e.appId, name: e.name, url: e.url, attempts, succeeded, failed,
         success_rate: attempts ? succeeded / attempts : null,
         avg_latency_ms: a?.avg == null ? null : Math.round(a.avg * 1000),
-        last_status: l?.status ?? null, last_error: l?.error ?? null, last_at: l?.at ?? null,
+        last_status: l?.status ?? null, last_at: l?.at ?? null, last_error: f?.error ?? null, last_error_at: f?.at ?? null,
       };
     })
     .sort((x, y) => y.failed - x.failed || y.attempts - x.attempts || x.name.localeCompare(y.name));
+}
+
+/** The latest run (by triggered_at) per endpoint among the runs matching `where`: its status, error and completion time. */
+function latestPerEndpoint(ctx: Ctx, where: SQL) {
+  const ranked = ctx.db
+    .select({
+      endpoint_id: sql<string>`${actions.endpointId}`.as("endpoint_id"),
+      response_status: sql<number | null>`${runs.responseStatus}`.as("response_status"),
+      error_message: sql<string | null>`${runs.errorMessage}`.as("error_message"),
+      completed_at: sql<string | null>`${runs.completedAt}`.as("completed_at"),
+      rn: sql<number>`row_number() OVER (PARTITION BY ${actions.endpointId} ORDER BY ${runs.triggeredAt} DESC, ${runs.runId} DESC)`.as("rn"),
+    })
+    .from(runs)
+    .innerJoin(actions, and(eq(actions.orgId, runs.orgId), eq(actions.actionId, runs.actionId)))
+    .where(where)
+    .as("ranked");
+  return ctx.db
+    .select({ endpointId: sql<string>`endpoint_id`, status: sql<number | null>`response_status`, error: sql<string | null>`error_message`, at: sql<string | null>`completed_at` })
+    .from(ranked)
+    .where(sql`rn = 1`);
 }

@@ -4,7 +4,7 @@
  * receiver on 127.0.0.1. Every wait is bounded. Screenshots go to test/e2e/screenshots/
  * (git-ignored); the overview one is what docs/console.png is made from.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -59,6 +59,7 @@ async function action(body: Record<string, unknown>) {
 const runsOf = async (actionId: string) => (await api("GET", `${t.base}/actions/${actionId}/runs`)).runs as any[];
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium); .ci/run does this`);
   mkdirSync(SHOTS, { recursive: true });
   t = await setupTenant(`console-${Date.now()}`);
   receiver = await startReceiver(reply);

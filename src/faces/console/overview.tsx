@@ -51,7 +51,7 @@ export async function overviewPage(c: CC) {
             <tbody>
               {failing.map((h) => (
                 <tr>
-                  <td>{h.name}</td><td>{h.failed}</td><td>{h.attempts}</td><td>{h.last_error ?? "—"}</td><td><When at={h.last_at} /></td>
+                  <td>{h.name}</td><td>{h.failed}</td><td>{h.attempts}</td><td>{h.last_error ?? "—"}</td><td><When at={h.last_error_at} /></td>
                 </tr>
               ))}
             </tbody>

@@ -25,7 +25,7 @@ const MetricsOut = z
 const EndpointHealthOut = z
   .object({
     endpoint_id: z.string(), app_id: z.string(), name: z.string(), url: z.string(), attempts: z.number().int(), succeeded: z.number().int(), failed: z.number().int(),
-    success_rate: z.number().nullable(), avg_latency_ms: z.number().nullable(), last_status: z.number().int().nullable(), last_error: z.string().nullable(), last_at: z.string().nullable(),
+    success_rate: z.number().nullable(), avg_latency_ms: z.number().nullable(), last_status: z.number().int().nullable(), last_at: z.string().nullable(), last_error: z.string().nullable(), last_error_at: z.string().nullable(),
   })
   .openapi("EndpointHealth");
 

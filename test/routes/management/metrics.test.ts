@@ -101,6 +101,7 @@ describe("GET /v1/orgs/{org_id}/endpoint-health", () => {
     const now = Date.now();
     const at = (minsAgo: number) => new Date(now - minsAgo * 60_000).toISOString();
     await seedRun(t, a1, { triggeredAt: at(30), status: "success", responseStatus: 200, durationSeconds: 0.1 });
+    await seedRun(t, a1, { triggeredAt: at(25), status: "failed", responseStatus: 502, errorMessage: "endpoint answered HTTP 502", durationSeconds: 0.2 });
     await seedRun(t, a1, { triggeredAt: at(20), status: "success", responseStatus: 204, durationSeconds: 0.3 });
     await seedRun(t, a2, { triggeredAt: at(15), status: "failed", responseStatus: 500, errorMessage: "endpoint answered HTTP 500", durationSeconds: 1 });
     await seedRun(t, a2, { triggeredAt: at(10), status: "failed", responseStatus: null, errorMessage: "no response within 5 s", durationSeconds: 5 });
@@ -108,8 +109,9 @@ describe("GET /v1/orgs/{org_id}/endpoint-health", () => {
     const res = await api("GET", `/v1/orgs/${t.orgId}/endpoint-health`, { token: t.tokens.viewer });
     expect(res.status).toBe(200);
     const [first, second] = res.body.endpoints;
-    expect(first).toEqual(expect.objectContaining({ endpoint_id: bad, attempts: 2, succeeded: 0, failed: 2, success_rate: 0, avg_latency_ms: 3000, last_status: null, last_error: "no response within 5 s" }));
-    expect(second).toEqual(expect.objectContaining({ endpoint_id: good, attempts: 2, succeeded: 2, failed: 0, success_rate: 1, avg_latency_ms: 200, last_status: 204, last_error: null }));
+    expect(first).toEqual(expect.objectContaining({ endpoint_id: bad, attempts: 2, succeeded: 0, failed: 2, success_rate: 0, avg_latency_ms: 3000, last_status: null, last_error: "no response within 5 s", last_error_at: at(10) }));
+    // The latest attempt succeeded (last_status 204), but the latest failure is still reported.
+    expect(second).toEqual(expect.objectContaining({ endpoint_id: good, attempts: 3, succeeded: 2, failed: 1, success_rate: 2 / 3, avg_latency_ms: 200, last_status: 204, last_error: "endpoint answered HTTP 502" }));
     expect(JSON.stringify(res.body)).not.toMatch(/secret/i);
   });
 });
