@@ -85,3 +85,20 @@ export function WindowPicker(p: { base: string; current: WindowName }) {
     </nav>
   );
 }
+
+/** A labelled filter <select> whose first option is "any" (empty value). */
+export function Choice(p: { label: string; name: string; options: { value: string; label: string }[]; selected: string | undefined }) {
+  return (
+    <label>
+      {p.label}
+      <select name={p.name}>
+        <option value="">any</option>
+        {p.options.map((o) => (
+          <option value={o.value} selected={o.value === p.selected}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

@@ -1,6 +1,6 @@
 import { listEvents, type EventFilter, type EventStatus, type EventSummary } from "../../services/events";
 import { listOrgTriggers } from "../../services/triggers";
-import { Copy, Empty, Pager, Status, When } from "./components";
+import { Choice, Copy, Empty, Pager, Status, When } from "./components";
 import type { CC } from "./context";
 import { viewOf } from "./context";
 import { Layout } from "./layout";
@@ -54,24 +54,13 @@ export async function eventsPage(c: CC) {
   return c.html(
     <Layout title="Events" current="events" csrf={v.csrf} who={v.who}>
       <form method="get" action="/console/events" class="filters">
-        <label>
-          trigger
-          <select name="trigger_id">
-            <option value="">any</option>
-            {triggers.map((t) => (
-              <option value={t.project_trigger_id} selected={t.project_trigger_id === filter.trigger_id}>
-                {`${t.provider_id} · ${t.project_name ?? t.project_id} · ${t.project_trigger_id.slice(0, 8)}`}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          status
-          <select name="status">
-            <option value="">any</option>
-            {STATUSES.map((s) => <option selected={s === filter.status}>{s}</option>)}
-          </select>
-        </label>
+        <Choice
+          label="trigger"
+          name="trigger_id"
+          selected={filter.trigger_id}
+          options={triggers.map((t) => ({ value: t.project_trigger_id, label: `${t.provider_id} · ${t.project_name ?? t.project_id} · ${t.project_trigger_id.slice(0, 8)}` }))}
+        />
+        <Choice label="status" name="status" selected={filter.status} options={STATUSES.map((s) => ({ value: s, label: s }))} />
         <label>
           since <input name="since" type="text" placeholder="2026-01-31T12:00:00Z" value={filter.since ?? ""} />
         </label>

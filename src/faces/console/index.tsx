@@ -41,8 +41,8 @@ function problem(c: CC, status: number, title: string, text: string) {
 export const consoleRouter = new Hono<ConsoleEnv>();
 
 consoleRouter.get("/", (c) => c.redirect("/console", 302));
+// "/console/*" also matches "/console" itself.
 consoleRouter.use("/console/*", csrf());
-consoleRouter.use("/console", csrf());
 consoleRouter.get("/console/login", (c) => loginPage(c));
 consoleRouter.post("/console/login", loginAction);
 
@@ -65,7 +65,6 @@ const session = async (c: CC, next: () => Promise<void>) => {
   c.set("ctx", { db, env: c.env, actor, requestId: c.get("requestId") });
   await next();
 };
-consoleRouter.use("/console", session);
 consoleRouter.use("/console/*", session);
 
 consoleRouter.post("/console/logout", logoutAction);

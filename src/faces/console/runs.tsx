@@ -1,6 +1,6 @@
 import { listOrgActions } from "../../services/actions";
 import { listOrgRuns, RUN_STATUSES, type RunStatus } from "../../services/runs";
-import { Empty, Pager, Status, When } from "./components";
+import { Choice, Empty, Pager, Status, When } from "./components";
 import type { CC } from "./context";
 import { viewOf } from "./context";
 import { Layout } from "./layout";
@@ -22,20 +22,8 @@ export async function runsPage(c: CC) {
   return c.html(
     <Layout title="Runs" current="runs" csrf={v.csrf} who={v.who}>
       <form method="get" action="/console/runs" class="filters">
-        <label>
-          action
-          <select name="action_id">
-            <option value="">any</option>
-            {actions.items.map((a) => <option value={a.actionId} selected={a.actionId === actionId}>{a.name}</option>)}
-          </select>
-        </label>
-        <label>
-          status
-          <select name="status">
-            <option value="">any</option>
-            {RUN_STATUSES.map((s) => <option selected={s === status}>{s}</option>)}
-          </select>
-        </label>
+        <Choice label="action" name="action_id" selected={actionId} options={actions.items.map((a) => ({ value: a.actionId, label: a.name }))} />
+        <Choice label="status" name="status" selected={status} options={RUN_STATUSES.map((s) => ({ value: s, label: s }))} />
         <button type="submit">Filter</button>
       </form>
       <p class="muted">{page.total} {page.total === 1 ? "run" : "runs"}</p>

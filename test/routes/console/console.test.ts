@@ -374,4 +374,63 @@ describe("console: pages act through the services", () => {
     expect(rows.text).not.toContain("<html");
     expect(csrfOf((await req("GET", "/console/events", { cookie: s.cookie })).text)).toBe(s.csrf);
   });
+
+  it("creates a trigger from the catalog form (editor), refusing bad trigger_config JSON with a 422 page", async () => {
+    const t = await makeTenant();
+    const s = await session(t.tokens.editor);
+    const page = (await req("GET", "/console/triggers", { cookie: s.cookie })).text;
+    expect(page).toContain('<option value="webhook:on_any_event">');
+    expect(page).toContain('<option value="schedule:cron">');
+    const bad = await req("POST", "/console/triggers", { cookie: s.cookie, form: { _csrf: s.csrf, catalog: "schedule:cron", project_id: t.appId, trigger_config: "{not json" } });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain("trigger_config is not valid JSON");
+    const ok = await req("POST", "/console/triggers", { cookie: s.cookie, form: { _csrf: s.csrf, catalog: "schedule:cron", project_id: t.appId, connection_id: "", trigger_config: '{"cron":"*/5 * * * *","timezone":"Europe/Paris"}' } });
+    expect(ok.status).toBe(303);
+    const rows = await db().select().from(triggers).where(eq(triggers.orgId, t.orgId));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ providerId: "schedule", triggerId: "cron", status: "DISABLED", triggerConfig: { cron: "*/5 * * * *", timezone: "Europe/Paris" } });
+  });
+
+  it("Run now shows a form generated from manual_inputs_schema and starts a run with typed inputs", async () => {
+    const t = await makeTenant();
+    const ep = await makeEndpoint(t, "https://receiver.test/hook");
+    const schema = { type: "object", required: ["who"], properties: { who: { type: "string" }, count: { type: "integer" }, loud: { type: "boolean" }, tier: { enum: ["gold", "silver"] } } };
+    const actionId = await makeAction(t, ep, { manualInputsSchema: schema });
+    const s = await session(t.tokens.runner);
+    const page = (await req("GET", `/console/actions/${actionId}`, { cookie: s.cookie })).text;
+    expect(page).toContain('<label>who (required)<input type="text" name="in.who" required=""/></label>');
+    expect(page).toContain('name="in.count" step="1"');
+    expect(page).toContain('<input type="checkbox" name="in.loud" value="true"/>');
+    expect(page).toContain('<option value="&quot;gold&quot;">gold</option>');
+    const res = await req("POST", `/console/actions/${actionId}/run`, { cookie: s.cookie, form: { _csrf: s.csrf, "in.who": "world", "in.count": "3", "in.loud": "true", "in.tier": '"silver"' } });
+    expect(res.status).toBe(303);
+    const runId = /^\/console\/runs\/([0-9a-f-]{36})$/.exec(res.headers.get("location")!)![1]!;
+    const run = (await db().select().from(runs).where(eq(runs.runId, runId)))[0]!;
+    const exec = (await db().select().from((await import("../../../src/db/schema")).executions).where(eq((await import("../../../src/db/schema")).executions.executionId, run.executionId)))[0]!;
+    expect(exec.inputs).toEqual({ who: "world", count: 3, loud: true, tier: "silver" });
+    // The schema is the service's: a missing required input is a 422, nothing started.
+    const missing = await req("POST", `/console/actions/${actionId}/run`, { cookie: s.cookie, form: { _csrf: s.csrf } });
+    expect(missing.status).toBe(422);
+    expect(await db().$count(runs, eq(runs.actionId, actionId))).toBe(1);
+  });
+
+  it("runs a pipeline from its page, approves its gate from the inbox, and audits both writes", async () => {
+    const t = await makeTenant();
+    const w = await world(t);
+    const s = await session(t.tokens.editor);
+    const list = (await req("GET", "/console/pipelines", { cookie: s.cookie })).text;
+    expect(list).toContain(`action="/console/pipelines/${w.pipelineId}/run"`);
+    expect((await req("POST", `/console/pipelines/${w.pipelineId}/run`, { cookie: s.cookie, form: { _csrf: s.csrf } })).status).toBe(303);
+    const inbox = (await req("GET", "/console/approvals", { cookie: s.cookie })).text;
+    expect(inbox).toContain(`action="/console/approvals/gates/${w.pipelineId}"`);
+    expect(inbox).toContain("Pipeline gates");
+    const ok = await req("POST", `/console/approvals/gates/${w.pipelineId}`, { cookie: s.cookie, form: { _csrf: s.csrf, decision: "approve", message: "go" } });
+    expect(ok.status).toBe(303);
+    expect((await req("GET", "/console/approvals", { cookie: s.cookie })).text).not.toContain(`/console/approvals/gates/${w.pipelineId}`);
+    const again = await req("POST", `/console/approvals/gates/${w.pipelineId}`, { cookie: s.cookie, form: { _csrf: s.csrf, decision: "approve" } });
+    expect(again.status).toBe(409);
+    const log = await api("GET", `/v1/orgs/${t.orgId}/audit-log`, { token: t.tokens.viewer });
+    const actions = log.body.entries.map((e: any) => `${e.action} ${e.result}`);
+    expect(actions).toEqual(expect.arrayContaining(["run.pipeline success", "pipeline.approve success", "pipeline.approve failure"]));
+  });
 });
