@@ -10,6 +10,7 @@ const ROUTE_MATRIX = ["test/routes/triggers/providers-matrix.test.ts"];
 const POLICY = ["test/unit/outbound-policy.test.ts"];
 const TENANCY = ["test/routes/management/connections.test.ts"];
 const RECOVERY = ["test/routes/reliability/recovery.test.ts"];
+const CONSOLE = ["test/routes/console/console.test.ts"];
 
 /** @type {{ id: string, file: string, find: string, replace: string, tests: string[] }[]} */
 export const MUTANTS = [
@@ -66,4 +67,9 @@ export const MUTANTS = [
   // --- tenancy and roles ---
   { id: "inOrg-drops-org", file: "src/db/scope.ts", find: "return and(eq(table.orgId, orgId), ...more) as SQL;", replace: "return and(...more) as SQL;", tests: TENANCY },
   { id: "assertRole-allows-all", file: "src/core/actor.ts", find: "if (ROLES.indexOf(actor.role) < ROLES.indexOf(min)) {", replace: "if (false) {", tests: TENANCY },
+  // --- console sessions ---
+  { id: "console-csrf-token-unchecked", file: "src/faces/console/index.tsx", find: 'if (c.req.method === "POST" && !csrfMatches(s, (await c.req.parseBody())._csrf)) {', replace: "if (false) {", tests: CONSOLE },
+  { id: "console-origin-unchecked", file: "src/faces/console/index.tsx", find: 'consoleRouter.use("/console/*", csrf());', replace: "", tests: CONSOLE },
+  { id: "console-revocation-ignored", file: "src/faces/console/index.tsx", find: "if (!actor?.orgId || ended) {", replace: "if (!actor?.orgId) {", tests: CONSOLE },
+  { id: "console-cookie-never-secure", file: "src/faces/console/session.ts", find: "const host = new URL(c.req.url).hostname;", replace: 'const host = "localhost";', tests: CONSOLE },
 ];
