@@ -70,6 +70,7 @@ consoleRouter.use("/console/*", session);
 consoleRouter.post("/console/logout", logoutAction);
 consoleRouter.get("/console", overviewPage);
 consoleRouter.get("/console/overview", (c) => c.redirect("/console", 302));
+consoleRouter.get("/console/", (c) => c.redirect("/console", 302));
 consoleRouter.get("/console/events", eventsPage);
 consoleRouter.get("/console/events/:event_id", eventPage);
 consoleRouter.post("/console/events/:event_id/replay", replayAction);
@@ -97,7 +98,10 @@ consoleRouter.onError((err, c) => {
     const title = err.status === 404 ? "Not found" : err.status === 403 ? "Not allowed" : err.status === 409 ? "Conflict" : err.status === 422 ? "Invalid input" : "Refused";
     return problem(c, err.status, title, err.message);
   }
-  if (err instanceof HTTPException && err.status === 403) return problem(c, 403, "Form refused", "Cross-site form submissions are refused: submit the console's forms from the console itself.");
+  if (err instanceof HTTPException) {
+    if (err.status === 403) return problem(c, 403, "Form refused", "Cross-site form submissions are refused: submit the console's forms from the console itself.");
+    return problem(c, err.status, "Refused", "The request could not be read; submit the console's form again.");
+  }
   const id = c.get("requestId");
   console.error(JSON.stringify({ level: "error", face: "console", request_id: id, error: String(err), stack: (err as Error)?.stack }));
   return problem(c, 500, "Something went wrong", `Internal error; quote request id ${id ?? "?"} when reporting it.`);
