@@ -148,6 +148,20 @@ export async function getAction(ctx: Ctx, s: AppScope, actionId: string): Promis
   return row;
 }
 
+/**
+ * Resolves an action by id alone, for faces that address actions without their
+ * org/workspace/app path (unified tasks, MCP). Guarantees: the row is in the actor's org
+ * (any org for the superuser); a foreign or unknown id is the same 404 `<what> not found`.
+ * No role check: the caller's verb checks its own least role afterwards.
+ */
+export async function findActionById(ctx: Ctx, actionId: string, what = "action", loc?: (string | number)[]): Promise<{ row: ActionRow; scope: AppScope }> {
+  const byId = eq(actions.actionId, actionId);
+  const row = await ctx.db.select().from(actions).where(ctx.actor.orgId ? inOrg(actions, ctx.actor.orgId, byId) : byId).get();
+  if (!row) throw notFound(what, loc);
+  assertOrg(ctx.actor, row.orgId, what);
+  return { row, scope: { orgId: row.orgId, workspaceId: row.workspaceId, appId: row.appId } };
+}
+
 /** Creates an action; validates everything and computes `next_run_at`. */
 export async function createAction(ctx: Ctx, s: AppScope, f: ActionFields & { name: string; endpoint_id: string; namespace_id: string }): Promise<ActionRow> {
   await assertScope(ctx, s);

@@ -1,4 +1,5 @@
 import { count, desc, eq, lt, type SQL } from "drizzle-orm";
+import { assertOrg, assertRole } from "../core/actor";
 import type { Ctx } from "../core/context";
 import { notFound } from "../core/errors";
 import { decodeCursor, toPage, type Page } from "../core/pagination";
@@ -30,5 +31,19 @@ export async function getRun(ctx: Ctx, s: AppScope, actionId: string, runId: str
   await getAction(ctx, s, actionId);
   const row = await ctx.db.select().from(runs).where(inOrg(runs, s.orgId, eq(runs.actionId, actionId), eq(runs.runId, runId))).get();
   if (!row) throw notFound("run");
+  return row;
+}
+
+/**
+ * One run by its id alone (viewer+), for faces that address runs without the action path.
+ * Guarantees: a run of another org and an unknown id are the same 404 `run not found`;
+ * the role is checked only after tenancy.
+ */
+export async function getRunById(ctx: Ctx, runId: string, loc?: (string | number)[]): Promise<RunRow> {
+  const byId = eq(runs.runId, runId);
+  const row = await ctx.db.select().from(runs).where(ctx.actor.orgId ? inOrg(runs, ctx.actor.orgId, byId) : byId).get();
+  if (!row) throw notFound("run", loc);
+  assertOrg(ctx.actor, row.orgId, "run");
+  assertRole(ctx.actor, "viewer");
   return row;
 }
