@@ -1,6 +1,4 @@
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker-provider.js";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { nowIso, uuidv7 } from "../../core/ids";
 import type { Ctx } from "../../core/context";
@@ -53,11 +51,20 @@ async function callTool(t: Tool, ctx: Ctx, origin: string, args: unknown): Promi
   }
 }
 
+/** The SDK, imported on the first MCP request (like graphql), so other requests never pay its start-up. */
+const sdk = () =>
+  Promise.all([
+    import("@modelcontextprotocol/sdk/server/mcp.js"),
+    import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
+    import("@modelcontextprotocol/sdk/validation/cfworker-provider.js"),
+  ]).then(([mcp, http, cf]) => ({ McpServer: mcp.McpServer, Transport: http.WebStandardStreamableHTTPServerTransport, Validator: cf.CfWorkerJsonSchemaValidator }));
+
 /** A fresh stateless server for one request, with every tool bound to the caller's ctx. */
-function serverFor(ctx: Ctx, origin: string): McpServer {
+async function serverFor(ctx: Ctx, origin: string): Promise<McpServer> {
+  const { McpServer, Validator } = await sdk();
   const server = new McpServer(
     { name: "switchyard", version: "0.1.0" },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: new Validator() },
   );
   for (const t of TOOLS) {
     server.registerTool(
@@ -85,8 +92,8 @@ export const mcpRouter = createRouter();
 mcpRouter.post("/mcp", async (c) => {
   c.set("audit", { skip: true });
   const ctx = ctxOf(c);
-  const server = serverFor(ctx, new URL(c.req.url).origin);
-  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MCP_MAX_BODY_BYTES });
+  const server = await serverFor(ctx, new URL(c.req.url).origin);
+  const transport = new (await sdk()).Transport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MCP_MAX_BODY_BYTES });
   await server.connect(transport);
   try {
     return await transport.handleRequest(c.req.raw);
