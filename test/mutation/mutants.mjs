@@ -10,6 +10,7 @@ const ROUTE_MATRIX = ["test/routes/triggers/providers-matrix.test.ts"];
 const POLICY = ["test/unit/outbound-policy.test.ts"];
 const TENANCY = ["test/routes/management/connections.test.ts"];
 const RECOVERY = ["test/routes/reliability/recovery.test.ts"];
+const MCP = ["test/routes/mcp/mcp.test.ts"];
 
 /** @type {{ id: string, file: string, find: string, replace: string, tests: string[] }[]} */
 export const MUTANTS = [
@@ -66,4 +67,8 @@ export const MUTANTS = [
   // --- tenancy and roles ---
   { id: "inOrg-drops-org", file: "src/db/scope.ts", find: "return and(eq(table.orgId, orgId), ...more) as SQL;", replace: "return and(...more) as SQL;", tests: TENANCY },
   { id: "assertRole-allows-all", file: "src/core/actor.ts", find: "if (ROLES.indexOf(actor.role) < ROLES.indexOf(min)) {", replace: "if (false) {", tests: TENANCY },
+  // --- MCP: audit, result cap, tenancy of ids addressed alone ---
+  { id: "mcp-write-not-audited", file: "src/faces/mcp/index.ts", find: "if (note) await auditCall(ctx, t.name, note, !failed, failed ? 409 : 200);", replace: "", tests: MCP },
+  { id: "mcp-result-uncapped", file: "src/faces/mcp/results.ts", find: "if (JSON.stringify(out).length <= MAX_RESULT_CHARS) return out;", replace: "return out;", tests: MCP },
+  { id: "mcp-run-any-org", file: "src/services/runs.ts", find: 'where(ctx.actor.orgId ? inOrg(runs, ctx.actor.orgId, byId) : byId).get();\n  if (!row) throw notFound("run", loc);\n  assertOrg(ctx.actor, row.orgId, "run");', replace: 'where(byId).get();\n  if (!row) throw notFound("run", loc);', tests: MCP },
 ];
