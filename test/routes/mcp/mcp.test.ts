@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { uuidv7 } from "../../../src/core/ids";
 import { auditLog, events, runs } from "../../../src/db/schema";
 import { EVENT_BODY_CHARS, fitResult, MAX_RESULT_CHARS } from "../../../src/faces/mcp/results";
-import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
+import { ADMIN, api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
 import { drain, makeAction, makeTrigger, upstreamHandler } from "../durable/helpers";
 import { call, connect, textOf } from "./client";
 
@@ -310,6 +310,22 @@ describe("roles and tenancy, as in REST", () => {
       expect(evs.structuredContent.events.map((e: any) => e.event_id)).not.toContain(theirEvent);
     }
     expect((await db().select().from(runs).where(eq(runs.runId, theirRun)))[0]!.status).toBe("pending_approval");
+  });
+});
+
+describe("the admin token", () => {
+  it("has no org: org-wide tools ask for org_id, and read exactly that org with it", async () => {
+    const { t } = await world();
+    const ev = await seedEvent(t);
+    const c = await connect(ADMIN);
+    for (const name of ["list_triggers", "list_events", "list_pipelines"]) {
+      const r = await call(c, name);
+      expect(r.isError, name).toBe(true);
+      expect(textOf(r), name).toMatch(/org_id/);
+    }
+    const evs = await call(c, "list_events", { org_id: t.orgId });
+    expect(evs.structuredContent.events.map((e: any) => e.event_id)).toEqual([ev]);
+    expect((await call(c, "get_event", { event_id: ev, org_id: t.orgId })).structuredContent.event_id).toBe(ev);
   });
 });
 
