@@ -53,7 +53,7 @@ describe("MCP tool arguments fuzz", () => {
       await fc.assert(
         fc.asyncProperty(args, async (a) => {
           const r = await client.callTool({ name: tool.name, arguments: a });
-          const text = r.content.length ? textOf(r as never) : "";
+          const text = (r.content as unknown[]).length ? textOf(r as never) : "";
           expect(STACK.test(text), `${tool.name} leaked a stack: ${text.slice(0, 300)}`).toBe(false);
           expect(text, `${tool.name} hit an internal error with ${JSON.stringify(a).slice(0, 300)}`).not.toMatch(/^internal error/);
           if (r.isError) expect(text.length, `${tool.name} refused without a message`).toBeGreaterThan(0);
