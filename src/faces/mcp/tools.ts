@@ -10,7 +10,7 @@ import { decide } from "../../services/approvals";
 import { getEvent, listEvents, replayEvent } from "../../services/events";
 import { listPipelines } from "../../services/pipelines";
 import { getRunById, listRuns, RUN_STATUSES } from "../../services/runs";
-import { listOrgTriggers, listProjectTriggers } from "../../services/triggers";
+import { listOrgTriggers, listProjectTriggers, type TriggerOut } from "../../services/triggers";
 import { ActionOut, RunOut, toActionOut, toRunOut, TriggerIn, TriggerOut as TriggeredOut } from "../actions/schema";
 import { EventOut, EventQuery, EventSummary, Replayed } from "../management/events";
 import { OrgTriggerOut } from "../triggers/schemas";
@@ -43,11 +43,14 @@ export interface Tool {
   input: z.ZodObject;
   output: z.ZodObject;
   annotations: ToolAnnotations;
+  /** Write tools: what the audit log records when a call is refused before it runs (invalid arguments). */
+  write?: { action: string; targetType: string; targetArg?: string };
   run: (env: ToolEnv, args: never) => Promise<Structured>;
 }
 
 const tool = <I extends z.ZodObject, O extends z.ZodObject>(t: {
   name: string; title: string; description: string; input: I; output: O; annotations: ToolAnnotations;
+  write?: Tool["write"];
   run: (env: ToolEnv, args: z.infer<I>) => Promise<z.infer<O>>;
 }): Tool => t as unknown as Tool;
 
@@ -81,14 +84,21 @@ export const TOOLS: Tool[] = [
     title: "List triggers",
     description:
       "Lists the org's triggers (the sources events come from), newest first, each with its status (ENABLED/DISABLED), provider and absolute webhook_url. " +
-      "Pass app_id (the trigger document calls it project_id) to see one app's triggers. An event's project_trigger_id is a trigger id here; " +
-      "use list_events with trigger_id to see what a trigger received.",
-    input: z.object({ app_id: ID("Only the triggers of this app (project)", UUID_EG).optional(), ...OrgArg }),
-    output: z.object({ triggers: z.array(TriggerWithUrl) }),
+      "Pass app_id (the trigger document calls it project_id) to see one app's triggers; page with cursor = next_cursor while has_more is true. " +
+      "An event's project_trigger_id is a trigger id here; use list_events with trigger_id to see what a trigger received.",
+    input: z.object({ app_id: ID("Only the triggers of this app (project)", UUID_EG).optional(), ...OrgArg, ...Page }),
+    output: envelope("triggers", TriggerWithUrl),
     annotations: READ,
     run: async ({ ctx, origin }, a) => {
-      const rows = a.app_id ? await listProjectTriggers(ctx, a.app_id) : await listOrgTriggers(ctx, a.org_id);
-      return { triggers: rows.map((t) => ({ ...t, webhook_url: webhookUrl(origin, t.webhook_data) })) };
+      // The trigger document's lists are not paged; the tool pages their newest-first order by id.
+      const rows: (TriggerOut & { project_name?: string | null })[] = a.app_id ? await listProjectTriggers(ctx, a.app_id) : await listOrgTriggers(ctx, a.org_id);
+      const after = a.cursor ? rows.filter((t) => t.project_trigger_id < a.cursor!) : rows;
+      const page = after.slice(0, a.limit);
+      const has_more = after.length > page.length;
+      return {
+        total: rows.length, has_more, next_cursor: has_more ? page[page.length - 1]!.project_trigger_id : null,
+        triggers: page.map((t) => ({ ...t, webhook_url: webhookUrl(origin, t.webhook_data) })),
+      };
     },
   }),
   tool({
@@ -127,8 +137,9 @@ export const TOOLS: Tool[] = [
       "manual_inputs_schema (see get_action); target is passed to its templates. status is pending (queued for delivery) or pending_approval " +
       "(the action needs approval: call decide_run). Then poll get_run with run_id until status is final: success, failed, cancelled or rejected.",
     input: TriggerIn.extend({ action_id: ID("The action to run", UUID_EG) }),
-    output: TriggeredOut,
+    output: TriggeredOut.extend(Truncated),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    write: { action: "action.trigger", targetType: "action", targetArg: "action_id" },
     run: async ({ ctx, audit }, a) => {
       const { action_id, ...body } = a;
       audit({ action: "action.trigger", targetType: "action", targetId: action_id });
@@ -174,6 +185,7 @@ export const TOOLS: Tool[] = [
     input: DecisionIn.extend({ run_id: ID("The run waiting in pending_approval", UUID_EG), decision: z.enum(["approve", "reject"]).describe("approve or reject") }),
     output: RunOut.extend(Truncated),
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    write: { action: "run.decide", targetType: "run", targetArg: "run_id" },
     run: async ({ ctx, audit }, a) => {
       const note = (orgId: string | undefined) => audit({ orgId, action: `run.${a.decision}`, targetType: "run", targetId: a.run_id, details: { message: a.message ?? null } });
       note(ctx.actor.orgId ?? undefined);
@@ -229,8 +241,9 @@ export const TOOLS: Tool[] = [
       "Routes a stored event again as if it had just arrived (runner role or higher): a copy is stored with replay_of set to the original and its matching actions run again. " +
       "Returns the new event_id; call get_event on it to see which actions it matched, then list_runs.",
     input: z.object({ event_id: ID("The event to replay", UUID_EG), ...OrgArg }),
-    output: Replayed,
+    output: Replayed.extend(Truncated),
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    write: { action: "event.replay", targetType: "event", targetArg: "event_id" },
     run: async ({ ctx, audit }, a) => {
       const orgId = orgOf(ctx, a.org_id);
       audit({ orgId, action: "event.replay", targetType: "event", targetId: a.event_id });
@@ -250,6 +263,7 @@ export const TOOLS: Tool[] = [
     input: UnifiedIn,
     output: UnifiedOut.extend({ http_status: z.number().int().describe("The HTTP status REST would answer: 200, 207, or the status every target failed with"), ...Truncated }),
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    write: { action: "unified.invalid", targetType: "pipeline_action" },
     run: async ({ ctx, audit, fail }, a) => {
       const { status, out } = await dispatchUnified(ctx, a, audit);
       if (status >= 400) fail();
