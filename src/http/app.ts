@@ -3,6 +3,7 @@ import { consoleRouter } from "../faces/console";
 import { fleetsRouter } from "../faces/fleets";
 import { graphqlRouter } from "../faces/graphql";
 import { managementRouter } from "../faces/management";
+import { mcpRouter } from "../faces/mcp";
 import { triggersRouter } from "../faces/triggers";
 import { unifiedRouter } from "../faces/unified";
 import { AppError } from "../core/errors";
@@ -11,8 +12,8 @@ import { restErrorResponse } from "./errors";
 import { auditTrail, requestId, requireAuth } from "./middleware";
 import { createRouter } from "./router";
 
-/** Paths that need a bearer token. Webhooks, fleets, OAuth and docs authenticate on their own terms. */
-const AUTHENTICATED = ["/v1/orgs", "/v1/orgs/*", "/projects/*", "/triggers", "/triggers/*", "/api/v0/*", "/api/v2/*", "/v1/runs/*"];
+/** Paths that need a bearer token (MCP included). Webhooks, fleets, OAuth and docs authenticate on their own terms. */
+const AUTHENTICATED = ["/v1/orgs", "/v1/orgs/*", "/projects/*", "/triggers", "/triggers/*", "/api/v0/*", "/api/v2/*", "/v1/runs/*", "/mcp"];
 
 /** Builds the whole HTTP surface: every face mounted on one router, one error mapper. */
 export function createApp() {
@@ -28,6 +29,7 @@ export function createApp() {
   app.route("/", graphqlRouter);
   app.route("/", fleetsRouter);
   app.route("/", consoleRouter);
+  app.route("/", mcpRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

@@ -55,6 +55,7 @@ export const auditTrail: MiddlewareHandler<AppEnv> = async (c, next) => {
   const actor = c.get("actor");
   if (!actor || c.req.method === "GET" || c.req.method === "HEAD") return;
   const note = c.get("audit") ?? {};
+  if (note.skip) return;
   const orgId = actor.orgId ?? note.orgId ?? c.req.param("org_id");
   if (!orgId) return;
   const status = c.res.status;

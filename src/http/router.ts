@@ -11,6 +11,8 @@ export interface AuditNote {
   targetType?: string;
   targetId?: string | null;
   details?: unknown;
+  /** The face records its own audit rows (MCP: one per tool call), so the middleware writes none. */
+  skip?: boolean;
 }
 
 export interface AppEnv {

@@ -10,7 +10,7 @@ import { templateProblem } from "../core/templates";
 import { inOrg } from "../db/scope";
 import { actions, apps, endpoints, triggers } from "../db/schema";
 import { inputsSchemaProblem, startExecution, type ActionRow, type StartedExecution } from "./executions";
-import { gateOrg, openOrg } from "./orgs";
+import { openOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 import { computeNextRunAt } from "./schedules";
 
@@ -150,6 +150,20 @@ export async function getAction(ctx: Ctx, s: AppScope, actionId: string): Promis
   return row;
 }
 
+/**
+ * Resolves an action by id alone, for faces that address actions without their
+ * org/workspace/app path (unified tasks, MCP). Guarantees: the row is in the actor's org
+ * (any org for the superuser); a foreign or unknown id is the same 404 `<what> not found`.
+ * No role check: the caller's verb checks its own least role afterwards.
+ */
+export async function findActionById(ctx: Ctx, actionId: string, what = "action", loc?: (string | number)[]): Promise<{ row: ActionRow; scope: AppScope }> {
+  const byId = eq(actions.actionId, actionId);
+  const row = await ctx.db.select().from(actions).where(ctx.actor.orgId ? inOrg(actions, ctx.actor.orgId, byId) : byId).get();
+  if (!row) throw notFound(what, loc);
+  assertOrg(ctx.actor, row.orgId, what);
+  return { row, scope: { orgId: row.orgId, workspaceId: row.workspaceId, appId: row.appId } };
+}
+
 /** Creates an action; validates everything and computes `next_run_at`. */
 export async function createAction(ctx: Ctx, s: AppScope, f: ActionFields & { name: string; endpoint_id: string; namespace_id: string }): Promise<ActionRow> {
   await assertScope(ctx, s);
@@ -238,13 +252,4 @@ export async function triggerAction(
 export async function listOrgActions(ctx: Ctx, orgId: string, page: PageIn): Promise<Page<ActionRow>> {
   await openOrg(ctx, orgId, "viewer");
   return pageOf(ctx.db, actions, actions.actionId, inOrg(actions, orgId), page, (r) => r);
-}
-
-/** One action of the org by id alone (viewer+; another org's or a missing one is 404). */
-export async function getOrgAction(ctx: Ctx, orgId: string, actionId: string): Promise<ActionRow> {
-  await gateOrg(ctx, orgId);
-  const row = await ctx.db.select().from(actions).where(inOrg(actions, orgId, eq(actions.actionId, actionId))).get();
-  if (!row) throw notFound("action", ["path", "action_id"], actionId);
-  assertRole(ctx.actor, "viewer");
-  return row;
 }

@@ -87,3 +87,15 @@ export async function deleteApp(ctx: Ctx, orgId: string, workspaceId: string, ap
   }
   await ctx.db.delete(apps).where(where(orgId, workspaceId, appId));
 }
+
+/**
+ * Where an app lives, from its id alone (ids are globally unique). Guarantees: the app is
+ * in the actor's org (any org for the superuser), else the same 404 `app not found` for
+ * foreign and unknown ids. No role check.
+ */
+export async function appScopeOf(ctx: Ctx, appId: string, loc?: (string | number)[]): Promise<{ orgId: string; workspaceId: string; appId: string }> {
+  const byId = eq(apps.appId, appId);
+  const row = (await ctx.db.select().from(apps).where(ctx.actor.orgId ? inOrg(apps, ctx.actor.orgId, byId) : byId).limit(1))[0];
+  if (!row) throw notFound("app", loc);
+  return { orgId: row.orgId, workspaceId: row.workspaceId, appId: row.appId };
+}

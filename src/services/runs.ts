@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { assertRole } from "../core/actor";
+import { assertOrg, assertRole } from "../core/actor";
 import type { Ctx } from "../core/context";
 import { AppError, conflict, notFound } from "../core/errors";
 import { nowIso, uuidv7 } from "../core/ids";
@@ -55,6 +55,14 @@ export async function listOrgRuns(ctx: Ctx, orgId: string, filter: OrgRunFilter,
   return pageOf(ctx.db, runs, runs.runId, where, page, (r) => r);
 }
 
+/** The path's org (gateOrg), then the run by id (getRunById, viewer+); a run of any other org is the same 404. */
+async function runOfOrg(ctx: Ctx, orgId: string, runId: string): Promise<RunRow> {
+  await gateOrg(ctx, orgId);
+  const run = await getRunById(ctx, runId, ["path", "run_id"]);
+  if (run.orgId !== orgId) throw notFound("run", ["path", "run_id"]);
+  return run;
+}
+
 /** A run with every attempt of its execution (oldest first) and the execution's origin. */
 export interface RunDetail {
   run: RunRow;
@@ -64,10 +72,7 @@ export interface RunDetail {
 
 /** Reads one run of the org by id, with the attempt timeline of its execution (viewer+; another org's run is 404, like a missing one). */
 export async function getOrgRun(ctx: Ctx, orgId: string, runId: string): Promise<RunDetail> {
-  await gateOrg(ctx, orgId);
-  const run = await ctx.db.select().from(runs).where(inOrg(runs, orgId, eq(runs.runId, runId))).get();
-  if (!run) throw notFound("run", ["path", "run_id"], runId);
-  assertRole(ctx.actor, "viewer");
+  const run = await runOfOrg(ctx, orgId, runId);
   const [attempts, [exec]] = await ctx.db.batch([
     ctx.db.select().from(runs).where(inOrg(runs, orgId, eq(runs.executionId, run.executionId))).orderBy(asc(runs.attempt)).limit(100),
     ctx.db.select().from(executions).where(inOrg(executions, orgId, eq(executions.executionId, run.executionId))).limit(1),
@@ -95,9 +100,7 @@ export async function getOrgRun(ctx: Ctx, orgId: string, runId: string): Promise
  * is closed `failed`/`enqueue_failed` and a 503 is thrown.
  */
 export async function retryRun(ctx: Ctx, orgId: string, runId: string): Promise<RunRow> {
-  await gateOrg(ctx, orgId);
-  const run = await ctx.db.select().from(runs).where(inOrg(runs, orgId, eq(runs.runId, runId))).get();
-  if (!run) throw notFound("run", ["path", "run_id"], runId);
+  const run = await runOfOrg(ctx, orgId, runId);
   assertRole(ctx.actor, "runner");
   const exec = await ctx.db.select().from(executions).where(inOrg(executions, orgId, eq(executions.executionId, run.executionId))).get();
   if (!exec || run.status !== "failed" || exec.status !== "failed") throw conflict(`only a failed run can be retried; this run is ${run.status}`);
@@ -126,4 +129,18 @@ export async function retryRun(ctx: Ctx, orgId: string, runId: string): Promise<
     throw new AppError("unavailable", ENQUEUE_FAILED, [{ loc: [], msg: ENQUEUE_FAILED, type: "queue_unavailable" }]);
   }
   return (await ctx.db.select().from(runs).where(inOrg(runs, orgId, eq(runs.runId, nextId))).get())!;
+}
+
+/**
+ * One run by its id alone (viewer+), for faces that address runs without the action path.
+ * Guarantees: a run of another org and an unknown id are the same 404 `run not found`;
+ * the role is checked only after tenancy.
+ */
+export async function getRunById(ctx: Ctx, runId: string, loc?: (string | number)[]): Promise<RunRow> {
+  const byId = eq(runs.runId, runId);
+  const row = await ctx.db.select().from(runs).where(ctx.actor.orgId ? inOrg(runs, ctx.actor.orgId, byId) : byId).get();
+  if (!row) throw notFound("run", loc);
+  assertOrg(ctx.actor, row.orgId, "run");
+  assertRole(ctx.actor, "viewer");
+  return row;
 }

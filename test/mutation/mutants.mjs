@@ -11,6 +11,7 @@ const POLICY = ["test/unit/outbound-policy.test.ts"];
 const TENANCY = ["test/routes/management/connections.test.ts"];
 const RECOVERY = ["test/routes/reliability/recovery.test.ts"];
 const CONSOLE = ["test/routes/console/console.test.ts"];
+const MCP = ["test/routes/mcp/mcp.test.ts"];
 
 /** @type {{ id: string, file: string, find: string, replace: string, tests: string[] }[]} */
 export const MUTANTS = [
@@ -72,4 +73,8 @@ export const MUTANTS = [
   { id: "console-origin-unchecked", file: "src/faces/console/index.tsx", find: 'consoleRouter.use("/console/*", csrf());', replace: "", tests: CONSOLE },
   { id: "console-revocation-ignored", file: "src/faces/console/index.tsx", find: "if (!actor?.orgId || ended) {", replace: "if (!actor?.orgId) {", tests: CONSOLE },
   { id: "console-cookie-never-secure", file: "src/faces/console/session.ts", find: "const host = new URL(c.req.url).hostname;", replace: 'const host = "localhost";', tests: CONSOLE },
+  // --- MCP: audit, result cap, tenancy of ids addressed alone ---
+  { id: "mcp-write-not-audited", file: "src/faces/mcp/index.ts", find: "if (note) await auditCall(ctx, t.name, note, !failed, failed ? 409 : 200);", replace: "", tests: MCP },
+  { id: "mcp-result-uncapped", file: "src/faces/mcp/results.ts", find: "if (JSON.stringify(out).length <= MAX_RESULT_CHARS) return out;", replace: "return out;", tests: MCP },
+  { id: "mcp-run-any-org", file: "src/services/runs.ts", find: 'where(ctx.actor.orgId ? inOrg(runs, ctx.actor.orgId, byId) : byId).get();\n  if (!row) throw notFound("run", loc);\n  assertOrg(ctx.actor, row.orgId, "run");', replace: 'where(byId).get();\n  if (!row) throw notFound("run", loc);', tests: MCP },
 ];

@@ -1,6 +1,6 @@
 import type { Child } from "hono/jsx";
 import { invalid } from "../../core/errors";
-import { getOrgAction, listOrgActions, triggerAction } from "../../services/actions";
+import { findActionById, listOrgActions, triggerAction } from "../../services/actions";
 import { Empty, Facts, Json, Pager, Status, When } from "./components";
 import type { CC } from "./context";
 import { viewOf } from "./context";
@@ -71,7 +71,8 @@ function Field(p: { name: string; prop: Prop; required: boolean }): Child {
 /** One action: facts, counters, schedule, next_run_at, and Run now with a form generated from `manual_inputs_schema` (runner+). */
 export async function actionPage(c: CC) {
   const v = viewOf(c);
-  const a = await getOrgAction(v.ctx, v.orgId, c.req.param("action_id")!);
+  // Every org role may read an action; a write checks its own role in the service.
+  const { row: a } = await findActionById(v.ctx, c.req.param("action_id")!, "action", ["path", "action_id"]);
   const schema = (a.manualInputsSchema ?? null) as { properties?: Record<string, Prop>; required?: string[] } | null;
   const props = Object.entries(schema?.properties ?? {});
   return c.html(
@@ -135,7 +136,7 @@ function inputsOf(form: Record<string, unknown>, schema: { properties?: Record<s
 /** POST Run now (runner+): inputs are validated against manual_inputs_schema by the service; shows the new run. */
 export async function runActionNow(c: CC) {
   const v = viewOf(c);
-  const a = await getOrgAction(v.ctx, v.orgId, c.req.param("action_id")!);
+  const { row: a } = await findActionById(v.ctx, c.req.param("action_id")!, "action", ["path", "action_id"]);
   const form = await c.req.parseBody();
   let inputs: Record<string, unknown>;
   try {

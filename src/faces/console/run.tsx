@@ -1,4 +1,4 @@
-import { getOrgAction } from "../../services/actions";
+import { findActionById } from "../../services/actions";
 import { getOrgRun, retryRun } from "../../services/runs";
 import { Act, Facts, Json, Status, When } from "./components";
 import type { CC } from "./context";
@@ -13,7 +13,7 @@ import { Layout } from "./layout";
 export async function runPage(c: CC) {
   const v = viewOf(c);
   const d = await getOrgRun(v.ctx, v.orgId, c.req.param("run_id")!);
-  const action = await getOrgAction(v.ctx, v.orgId, d.run.actionId).catch(() => null);
+  const action = await findActionById(v.ctx, d.run.actionId).then((f) => f.row, () => null);
   const latest = d.attempts[d.attempts.length - 1];
   const retriable = latest?.runId === d.run.runId && d.run.status === "failed" && !d.execution.pipeline_run_id;
   return c.html(

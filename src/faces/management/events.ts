@@ -8,28 +8,28 @@ import { OrgParams } from "./schemas";
 const tags = ["Events"];
 const base = "/v1/orgs/{org_id}/events";
 const EventParams = OrgParams.extend({ event_id: z.string().min(1).max(100) });
-const Status = z
+export const Status = z
   .enum(["received", "routed", "unmatched", "failed"])
   .openapi({ description: "received → routed (matched ≥1 action) | unmatched | failed (routing gave up; `route_error` says why, replay retries it)" });
 
-const EventSummary = z
+export const EventSummary = z
   .object({
     event_id: z.string(), project_trigger_id: z.string(), app_id: z.string(), provider_id: z.string(), event_type: z.string().nullable(),
     status: Status, matched_actions: z.array(z.string()), replay_of: z.string().nullable(), received_at: z.string(),
     route_error: z.string().nullable().openapi({ description: "Why routing last failed (dead-lettered or given up), else null" }),
   })
   .openapi("EventSummary");
-const EventOut = EventSummary.extend({
+export const EventOut = EventSummary.extend({
   headers: z.record(z.string(), z.string()),
   body: z.unknown().openapi({ description: "The parsed JSON body when the stored body is JSON, else the raw string" }),
 }).openapi("Event");
-const EventQuery = PageQuery.extend({
+export const EventQuery = PageQuery.extend({
   trigger_id: z.string().optional().openapi({ description: "Only events of this project_trigger_id" }),
   status: Status.optional(),
   since: z.string().optional().openapi({ description: "Only events received at or after this ISO-8601 time" }),
   until: z.string().optional().openapi({ description: "Only events received at or before this ISO-8601 time" }),
 });
-const Replayed = z
+export const Replayed = z
   .object({ event_id: z.string().openapi({ description: "The id of the new (replayed) event" }), replay_of: z.string(), status: z.literal("replayed") })
   .openapi("EventReplayed");
 

@@ -6,7 +6,7 @@ import { decide } from "../../services/approvals";
 import { RunOut, toRunOut } from "../actions/schema";
 
 const RunIdParams = z.object({ run_id: z.string().openapi({ description: "The run waiting in pending_approval" }) });
-const DecisionIn = z
+export const DecisionIn = z
   .object({ message: z.string().max(2000).nullish().openapi({ description: "Why; stored as the run's decision_message (rejections end the run with it)" }) })
   .strict()
   .openapi("RunDecisionIn");

@@ -1,22 +1,16 @@
 import { desc, eq, inArray } from "drizzle-orm";
 import type { Ctx } from "../../core/context";
-import { assertOrg, assertRole } from "../../core/actor";
+import { assertRole } from "../../core/actor";
 import { conflict, invalid, notFound } from "../../core/errors";
-import { actions, apps, executions, runs } from "../../db/schema";
+import { apps, executions, runs } from "../../db/schema";
 import { inOrg } from "../../db/scope";
-import { createAction, triggerAction, updateAction, type AppScope } from "../../services/actions";
-import { finishExecution, type ActionRow } from "../../services/executions";
+import { createAction, findActionById, triggerAction, updateAction } from "../../services/actions";
+import { finishExecution } from "../../services/executions";
 import { parseOr422 } from "../../services/pipelines";
 import { ActionIn, ActionPatch, toActionOut, toRunOut } from "../actions/schema";
 
 /** A "task" of the unified face is an action; this loads one the actor may see (404 otherwise). */
-async function findTask(ctx: Ctx, id: string, loc: (string | number)[]): Promise<{ row: ActionRow; scope: AppScope }> {
-  const where = ctx.actor.orgId ? inOrg(actions, ctx.actor.orgId, eq(actions.actionId, id)) : eq(actions.actionId, id);
-  const row = await ctx.db.select().from(actions).where(where).get();
-  if (!row) throw notFound("task", loc);
-  assertOrg(ctx.actor, row.orgId, "task");
-  return { row, scope: { orgId: row.orgId, workspaceId: row.workspaceId, appId: row.appId } };
-}
+const findTask = (ctx: Ctx, id: string, loc: (string | number)[]) => findActionById(ctx, id, "task", loc);
 
 /** `status` of a task: the action and its 10 latest runs. */
 export async function taskStatus(ctx: Ctx, id: string) {

@@ -1,6 +1,9 @@
+import { env } from "cloudflare:test";
 import { nowIso, uuidv7 } from "../../../src/core/ids";
 import { eq } from "drizzle-orm";
 import { actions, triggers } from "../../../src/db/schema";
+import { handleRunDeliver } from "../../../src/services/delivery";
+import { handlePipelineAdvance } from "../../../src/services/pipeline-engine";
 import { db, type Tenant } from "../../fixtures";
 
 /** Inserts a trigger row straight into D1 (the triggers face is another area). */
@@ -77,4 +80,21 @@ export function sentBodies(send: { mock: { calls: unknown[][] } }, sendBatch?: {
   const one = send.mock.calls.map((c) => c[0] as { kind: string });
   const many = (sendBatch?.mock.calls ?? []).flatMap((c) => [...(c[0] as Iterable<{ body: { kind: string } }>)].map((m) => m.body));
   return [...one, ...many];
+}
+
+/**
+ * Plays the queue for tests that capture TASKS.send: delivers every run.deliver and hands every
+ * pipeline.advance to its handler, in order, until no new task was sent. Returns the index after the last task.
+ */
+export async function drain(send: { mock: { calls: unknown[][] } }, from = 0): Promise<number> {
+  let i = from;
+  for (;;) {
+    const tasks = sentBodies(send).slice(i);
+    if (tasks.length === 0) return i;
+    i += tasks.length;
+    for (const t of tasks) {
+      if (t.kind === "run.deliver") await handleRunDeliver(env, t as never);
+      if (t.kind === "pipeline.advance") await handlePipelineAdvance(env, t as never);
+    }
+  }
 }

@@ -2,10 +2,9 @@ import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { executions, pipelineRuns, pipelines, runs } from "../../../src/db/schema";
-import { handleRunDeliver } from "../../../src/services/delivery";
 import { handlePipelineAdvance } from "../../../src/services/pipeline-engine";
 import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
-import { makeAction, sentBodies, upstreamHandler } from "../durable/helpers";
+import { drain, makeAction, sentBodies, upstreamHandler } from "../durable/helpers";
 import { MAX_ROUNDS, seeded, shuffle } from "../approvals/race";
 
 // The queue is the platform boundary: tests capture tasks and drive the handlers themselves,
@@ -24,20 +23,6 @@ function receiver() {
 }
 
 const act = (tenant: Tenant, body: Record<string, unknown>, token = tenant.tokens.editor) => api("POST", "/api/v2/actions", { token, body: { version: 1, ...body } });
-
-/** Delivers every run.deliver and hands every pipeline.advance to its handler, until the queue is quiet. */
-async function drain(send: ReturnType<typeof vi.spyOn>, from: number): Promise<number> {
-  let i = from;
-  for (;;) {
-    const tasks = sentBodies(send as never).slice(i);
-    if (tasks.length === 0) return i;
-    i += tasks.length;
-    for (const t of tasks) {
-      if (t.kind === "run.deliver") await handleRunDeliver(env, t as never);
-      if (t.kind === "pipeline.advance") await handlePipelineAdvance(env, t as never);
-    }
-  }
-}
 
 async function setup(opts: { firstNeedsApproval?: boolean } = {}) {
   const tenant = await makeTenant();
