@@ -15,3 +15,4 @@ export * from "./tables/pipelines";
 export * from "./tables/pipeline-runs";
 export * from "./tables/audit-log";
 export * from "./tables/ended-sessions";
+export * from "./tables/event-forwards";

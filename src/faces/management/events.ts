@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ctxOf } from "../../http/middleware";
 import type { AppEnv } from "../../http/router";
 import { errorResponses, jsonOk, listOf, PageQuery } from "../../http/schemas";
+import { listForwards, recordForward } from "../../services/event-forwards";
 import { getEvent, listEvents, replayEvent } from "../../services/events";
 import { OrgParams } from "./schemas";
 
@@ -41,6 +42,34 @@ const replay = createRoute({
   request: { params: EventParams }, responses: { 202: jsonOk(Replayed, "Accepted: routing is queued"), ...errorResponses },
 });
 
+export const ForwardIn = z
+  .object({
+    target: z.string().min(1).max(2048).openapi({ description: "The local URL the event was forwarded to", example: "http://localhost:3000/webhooks" }),
+    status: z.number().int().min(100).max(599).nullable().openapi({ description: "The local HTTP status; null when no answer came (see `error`)" }),
+    response_body: z.string().max(65_536).nullable().optional().openapi({ description: "The local response body; at most 2,048 characters are kept" }),
+    duration_ms: z.number().int().min(0).max(3_600_000),
+    error: z.string().max(2000).nullable().optional().openapi({ description: "Why no HTTP answer came (connection refused, timeout…)" }),
+  })
+  .strict()
+  .openapi("EventForwardIn");
+export const ForwardOut = z
+  .object({
+    forward_id: z.string(), event_id: z.string(), target: z.string(), status: z.number().int().nullable(), response_body: z.string().nullable(),
+    duration_ms: z.number().int(), error: z.string().nullable(), recorded_by: z.string(), forwarded_at: z.string(),
+  })
+  .openapi("EventForward");
+
+const forward = createRoute({
+  method: "post", path: `${base}/{event_id}/forwards`, tags, summary: "Record a local forward (runner+)",
+  description: "What a local receiver answered when `switchyard listen` forwarded this event to it. Shown with the event (GET …/forwards) and in the console.",
+  request: { params: EventParams, body: { content: { "application/json": { schema: ForwardIn } }, required: true } },
+  responses: { 201: jsonOk(ForwardOut, "Recorded"), ...errorResponses },
+});
+const forwards = createRoute({
+  method: "get", path: `${base}/{event_id}/forwards`, tags, summary: "List an event's local forwards (newest first, at most 50)",
+  request: { params: EventParams }, responses: { 200: jsonOk(z.object({ forwards: z.array(ForwardOut) })), ...errorResponses },
+});
+
 /** Registers the events routes. */
 export function registerEvents(r: OpenAPIHono<AppEnv>): void {
   r.openapi(list, async (c) => {
@@ -58,5 +87,14 @@ export function registerEvents(r: OpenAPIHono<AppEnv>): void {
     const out = await replayEvent(ctxOf(c), p.org_id, p.event_id);
     c.set("audit", { action: "event.replay", targetType: "event", targetId: p.event_id, details: { replay_event_id: out.event_id } });
     return c.json(out, 202);
+  });
+  r.openapi(forward, async (c) => {
+    const p = c.req.valid("param");
+    c.set("audit", { action: "event.forward", targetType: "event", targetId: p.event_id });
+    return c.json(await recordForward(ctxOf(c), p.org_id, p.event_id, c.req.valid("json")), 201);
+  });
+  r.openapi(forwards, async (c) => {
+    const p = c.req.valid("param");
+    return c.json({ forwards: await listForwards(ctxOf(c), p.org_id, p.event_id) }, 200);
   });
 }
