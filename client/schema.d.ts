@@ -3057,7 +3057,10 @@ export interface paths {
         /** Get Event (with headers and body) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description true: `body` is the stored body exactly as received (a string, byte-for-byte), so a forwarded copy still verifies; default false */
+                    raw?: "true" | "false";
+                };
                 header?: never;
                 path: {
                     org_id: string;

@@ -83,12 +83,12 @@ async function findEvent(ctx: Ctx, orgId: string, eventId: string): Promise<Row>
   return row;
 }
 
-/** Reads one event with its headers and body (viewer+). */
-export async function getEvent(ctx: Ctx, orgId: string, eventId: string): Promise<EventOut> {
+/** Reads one event with its headers and body (viewer+); with `raw`, the body is the stored string exactly as received. */
+export async function getEvent(ctx: Ctx, orgId: string, eventId: string, opts: { raw?: boolean } = {}): Promise<EventOut> {
   await gateOrg(ctx, orgId);
   const row = await findEvent(ctx, orgId, eventId);
   assertRole(ctx.actor, "viewer");
-  return { ...summary(row), headers: row.headers, body: parseBody(row.body) };
+  return { ...summary(row), headers: row.headers, body: opts.raw ? row.body : parseBody(row.body) };
 }
 
 /**

@@ -35,7 +35,10 @@ export const Replayed = z
   .openapi("EventReplayed");
 
 const list = createRoute({ method: "get", path: base, tags, summary: "List Events (newest first)", request: { params: OrgParams, query: EventQuery }, responses: { 200: jsonOk(listOf("events", EventSummary)), ...errorResponses } });
-const get = createRoute({ method: "get", path: `${base}/{event_id}`, tags, summary: "Get Event (with headers and body)", request: { params: EventParams }, responses: { 200: jsonOk(EventOut), ...errorResponses } });
+const GetQuery = z.object({
+  raw: z.enum(["true", "false"]).optional().openapi({ description: "true: `body` is the stored body exactly as received (a string, byte-for-byte), so a forwarded copy still verifies; default false" }),
+});
+const get = createRoute({ method: "get", path: `${base}/{event_id}`, tags, summary: "Get Event (with headers and body)", request: { params: EventParams, query: GetQuery }, responses: { 200: jsonOk(EventOut), ...errorResponses } });
 const replay = createRoute({
   method: "post", path: `${base}/{event_id}/replay`, tags, summary: "Replay Event (runner+)",
   description: "Stores a copy of the event (`replay_of` = the original) and routes the copy again, as if it had just arrived.",
@@ -79,7 +82,7 @@ export function registerEvents(r: OpenAPIHono<AppEnv>): void {
   });
   r.openapi(get, async (c) => {
     const p = c.req.valid("param");
-    return c.json(await getEvent(ctxOf(c), p.org_id, p.event_id), 200);
+    return c.json(await getEvent(ctxOf(c), p.org_id, p.event_id, { raw: c.req.valid("query").raw === "true" }), 200);
   });
   r.openapi(replay, async (c) => {
     const p = c.req.valid("param");
