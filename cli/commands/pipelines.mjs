@@ -33,7 +33,7 @@ export function registerPipelines(program) {
       .action(async (id, _o, cmd) => {
         const c = connectFor(cmd);
         const o = optionsOf(cmd);
-        const { response, result } = await unified(c, { action: verb, type: "pipeline", version: 1, target: id, ...(settings ? { settings: settings(o) } : {}) });
+        const { response, result } = await unified(c, { action: verb, type: "pipeline", version: 1, target: [id], ...(settings ? { settings: settings(o) } : {}) });
         show(cmd, o.json ? response : result.data ?? result);
       });
   op("run", "start a pipeline run", (o) => ({ env: pairs(o.env) }));

@@ -78,7 +78,7 @@ export function registerRuns(program) {
     .action(async (id, _o, cmd) => {
       const c = connectFor(cmd);
       const inputs = pairs(optionsOf(cmd).input);
-      const { response, result } = await unified(c, { action: "run", type: "task", version: 1, target: id, settings: { inputs } });
+      const { response, result } = await unified(c, { action: "run", type: "task", version: 1, target: [id], settings: { inputs } });
       if (optionsOf(cmd).json) return show(cmd, response);
       show(cmd, result.data ?? result);
     });
