@@ -4,6 +4,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { inject } from "vitest";
+// @ts-expect-error plain ESM without declarations (types come from client/schema.d.ts through JSDoc)
+import { createSwitchyardClient, errorMessage } from "../../client/index.mjs";
 
 export const baseUrl = () => inject("baseUrl");
 export const adminToken = () => inject("adminToken");
@@ -98,17 +100,25 @@ export async function startReceiver(respond: (n: number, req: Recorded) => Reply
   };
 }
 
-/** Creates an org, workspace, app and an admin API key through the management API. */
+/** The typed client (client/index.mjs) for the e2e server, with `token` as bearer. */
+export const client = (token = adminToken()) => createSwitchyardClient({ baseUrl: baseUrl(), token });
+
+/** Returns a typed call's data, or throws with the status and the API's message. */
+async function must<T>(what: string, pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await pending;
+  if (!response.ok || data === undefined) throw new Error(`${what}: ${response.status} ${errorMessage(error, response)}`);
+  return data;
+}
+
+/** Creates an org, workspace, app and an admin API key through the management API (with the typed client). */
 export async function setupTenant(name = `e2e-${Date.now()}`) {
-  const admin = adminToken();
-  const org = await call("POST", "/v1/orgs", { token: admin, body: { name } });
-  if (org.status !== 201) throw new Error(`create org: ${org.status} ${JSON.stringify(org.body)}`);
-  const orgId = org.body.org_id as string;
-  const ws = await call("POST", `/v1/orgs/${orgId}/workspaces`, { token: admin, body: { name: "main" } });
-  const workspaceId = ws.body.workspace_id as string;
-  const app = await call("POST", `/v1/orgs/${orgId}/workspaces/${workspaceId}/apps`, { token: admin, body: { name: "app" } });
-  const appId = app.body.app_id as string;
-  const key = await call("POST", `/v1/orgs/${orgId}/api-keys`, { token: admin, body: { name: "e2e", role: "admin" } });
-  if (key.status !== 201) throw new Error(`create api key: ${key.status} ${JSON.stringify(key.body)}`);
-  return { orgId, workspaceId, appId, token: key.body.token as string, base: `/v1/orgs/${orgId}/workspaces/${workspaceId}/apps/${appId}` };
+  const api = client();
+  const org = await must("create org", api.POST("/v1/orgs", { body: { name } }));
+  const orgId = org.org_id;
+  const ws = await must("create workspace", api.POST("/v1/orgs/{org_id}/workspaces", { params: { path: { org_id: orgId } }, body: { name: "main" } }));
+  const workspaceId = ws.workspace_id;
+  const app = await must("create app", api.POST("/v1/orgs/{org_id}/workspaces/{workspace_id}/apps", { params: { path: { org_id: orgId, workspace_id: workspaceId } }, body: { name: "app" } }));
+  const appId = app.app_id;
+  const key = await must("create api key", api.POST("/v1/orgs/{org_id}/api-keys", { params: { path: { org_id: orgId } }, body: { name: "e2e", role: "admin" } }));
+  return { orgId, workspaceId, appId, token: key.token, base: `/v1/orgs/${orgId}/workspaces/${workspaceId}/apps/${appId}` };
 }
