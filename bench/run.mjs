@@ -5,6 +5,7 @@
 //   2. in-workerd benches (fan-out, per-event counts) via vitest.bench.config.ts
 //   3. ingest: autocannon against `npm start` settings and a bare Hono worker, c=16 and c=64
 //   4. cost per million routed webhooks from the per-event counts
+//   5. `switchyard listen` latency, webhook acknowledged → forwarded (bench/listen.mjs)
 // BENCH_REQUESTS (default 2000) sets the requests of each load run. Everything binds to 127.0.0.1.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { ingestBench } from "./ingest.mjs";
+import { listenBench } from "./listen.mjs";
 import { costPerMillion, PRICES } from "./prices.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -80,6 +82,9 @@ function run(args, opts = {}) {
     console.log(JSON.stringify(results.figures.cost, null, 2));
   }
 }
+
+// 5. `switchyard listen` latency (webhook acknowledged → at the local receiver).
+results.figures.listen = await listenBench({ root });
 
 const file = join(root, "bench", "results", `${results.date.slice(0, 10)}.json`);
 mkdirSync(dirname(file), { recursive: true });
