@@ -113,6 +113,12 @@ describe("retention: purgeExpired", () => {
     expect(await exists(runs, runs.runId, largeOld.runId)).toBe(true);
     expect((await db().select().from(events).where(eq(events.eventId, largeYoung)).get())!.body).toBe(big);
     expect((await db().select().from(events).where(eq(events.eventId, smallOld)).get())!.bodyPurgedAt).toBeNull();
+    // The events API shows it, and refuses to replay an empty body.
+    const got = await api("GET", `/v1/orgs/${t.orgId}/events/${largeOld.eventId}`, { token: t.tokens.viewer });
+    expect(got.body).toEqual(expect.objectContaining({ body: "", body_purged_at: NOW.toISOString() }));
+    const replay = await api("POST", `/v1/orgs/${t.orgId}/events/${largeOld.eventId}/replay`, { token: t.tokens.runner });
+    expect(replay.status).toBe(409);
+    expect(replay.body.detail[0].msg).toMatch(/dropped by retention/);
   });
 
   it("drops the approval records of purged runs and pipeline runs from their Durable Object", async () => {
@@ -166,6 +172,8 @@ describe("GET/PUT /v1/orgs/{org_id}/retention", () => {
     expect((await api("PUT", path, { token: b.tokens.admin, body: { retention_days: 1 } })).status).toBe(404);
     expect((await api("GET", path, { token: b.tokens.admin })).status).toBe(404);
     expect((await api("GET", path)).status).toBe(401);
+    const doc = await api("GET", "/openapi.json");
+    expect(Object.keys(doc.body.paths[path.replace(a.orgId, "{org_id}")])).toEqual(expect.arrayContaining(["get", "put"]));
     const bad = await api("PUT", path, { token: a.tokens.admin, body: { retention_days: -1 } });
     expect(bad.status).toBe(422);
     expect(bad.body.detail[0].loc).toEqual(["body", "retention_days"]);
