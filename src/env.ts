@@ -16,6 +16,12 @@ export interface Env {
   OUTBOUND_ALLOW?: string;
   /** Largest accepted webhook body in bytes. Default: 1048576. */
   MAX_BODY_BYTES?: string;
+  /** Days final events, executions and runs are kept (per-org override: PUT /v1/orgs/{org_id}/retention). Default: 30. */
+  EVENT_RETENTION_DAYS?: string;
+  /** Days a large event keeps its body; its metadata stays for the full retention. Default: 7. */
+  LARGE_BODY_RETENTION_DAYS?: string;
+  /** Bytes above which an event body is large. Default: 65536. */
+  LARGE_BODY_BYTES?: string;
   /** External identity provider JWKS URL; when set, asymmetric JWTs from it are accepted. */
   JWKS_URL?: string;
   /** Required `iss` of external (JWKS_URL) tokens; empty = not checked. Default: "". */

@@ -68,3 +68,22 @@ export async function decideRunHere(store: SqlStorage, env: Env, input: RunDecis
   }
   return { ok: true, run_id: input.runId, execution_id: run.executionId, status: input.decision === "approve" ? "pending" : "rejected", decided_by: input.actorId };
 }
+
+/** What retention asks an object to drop: decisions of purged runs and gates of purged pipeline runs. */
+export interface ForgetOp {
+  runIds?: string[];
+  pipelineRunIds?: string[];
+}
+
+/**
+ * Drops this object's approval records of runs and pipeline runs that retention purged from
+ * D1. Guarantees: only the named rows go; it is idempotent; returns how many rows went.
+ * Safe even if D1 still held the run: a decision only guards `pending_approval`, and
+ * retention purges final runs only.
+ */
+export function forgetHere(store: SqlStorage, op: ForgetOp): number {
+  let n = 0;
+  for (const id of op.runIds ?? []) n += store.exec("DELETE FROM decisions WHERE run_id = ?", id).rowsWritten;
+  for (const id of op.pipelineRunIds ?? []) n += store.exec("DELETE FROM gate_decisions WHERE pipeline_run_id = ?", id).rowsWritten;
+  return n;
+}

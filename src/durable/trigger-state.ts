@@ -7,7 +7,7 @@ import type { Env } from "../env";
 import { PollError } from "../services/poller-http";
 import { fetchPolledItems, loadTriggerById, recordPollError, storeEvents } from "../services/polling";
 import { advance, parseCursor, unseen, type Cursor } from "./cursor";
-import { decideRunHere, type DecisionResult, type RunDecision } from "./decisions";
+import { decideRunHere, forgetHere, type DecisionResult, type ForgetOp, type RunDecision } from "./decisions";
 import { pipelineOp, type PipelineOp, type PipelineOpResult } from "./pipeline-ops";
 import { rateLimitHere, type Decision, type RateLimitOp } from "./rate-limit";
 
@@ -96,6 +96,11 @@ export class TriggerState extends DurableObject<Env> {
    */
   async decideRun(input: RunDecision): Promise<DecisionResult> {
     return decideRunHere(this.ctx.storage.sql, this.env, input);
+  }
+
+  /** Drops the approval records of purged runs and pipeline runs (retention); returns rows dropped. */
+  async forget(op: ForgetOp): Promise<number> {
+    return this.serial(async () => forgetHere(this.ctx.storage.sql, op));
   }
 
   /** Runs one pipeline operation (start, advance, gate decision, stop, reset) serialized per pipeline. */

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, isNotNull, isNull, lte, type SQL } from "drizzle-orm";
 import type { Ctx } from "../core/context";
-import { AppError, invalid, notFound } from "../core/errors";
+import { AppError, conflict, invalid, notFound } from "../core/errors";
 import { nowIso, uuidv7 } from "../core/ids";
 import type { Page } from "../core/pagination";
 import { actions, events, executions, runs } from "../db/schema";
@@ -31,6 +31,8 @@ export interface EventSummary {
 export interface EventOut extends EventSummary {
   headers: Record<string, string>;
   body: unknown;
+  /** When retention dropped this large event's body (body is then ""), else null. */
+  body_purged_at: string | null;
 }
 
 export interface EventFilter {
@@ -88,7 +90,7 @@ export async function getEvent(ctx: Ctx, orgId: string, eventId: string, opts: {
   await gateOrg(ctx, orgId);
   const row = await findEvent(ctx, orgId, eventId);
   assertRole(ctx.actor, "viewer");
-  return { ...summary(row), headers: row.headers, body: opts.raw ? row.body : parseBody(row.body) };
+  return { ...summary(row), headers: row.headers, body: opts.raw ? row.body : parseBody(row.body), body_purged_at: row.bodyPurgedAt ?? null };
 }
 
 /**
@@ -96,12 +98,14 @@ export async function getEvent(ctx: Ctx, orgId: string, eventId: string, opts: {
  * status `received`, then enqueues `event.route` for the copy. A copy (rather than
  * re-routing the original) keeps routing idempotent per event and keeps the original's
  * outcome on record. Returns the new event's id. If the queue refuses, the copy is removed
- * and a 503 `queue_unavailable` is thrown (nothing half-done is left).
+ * and a 503 `queue_unavailable` is thrown (nothing half-done is left). An event whose body
+ * retention dropped is refused with 409: replaying it would deliver an empty body.
  */
 export async function replayEvent(ctx: Ctx, orgId: string, eventId: string): Promise<{ event_id: string; replay_of: string; status: "replayed" }> {
   await gateOrg(ctx, orgId);
   const row = await findEvent(ctx, orgId, eventId);
   assertRole(ctx.actor, "runner");
+  if (row.bodyPurgedAt) throw conflict(`the event's body was dropped by retention at ${row.bodyPurgedAt}; it cannot be replayed`);
   const copyId = uuidv7();
   await ctx.db.insert(events).values({
     ...row, eventId: copyId, dedupKey: `replay:${copyId}`, status: "received", matchedActions: null, routeError: null, routeAttempts: 0,

@@ -4,6 +4,7 @@ import { invalid } from "../core/errors";
 import { actions, endpoints, events, runs } from "../db/schema";
 import { inOrg } from "../db/scope";
 import { openOrg } from "./orgs";
+import { purgedOf, type PurgedOut } from "./retention-settings";
 
 /** Bucket widths the metrics API accepts, in seconds. */
 export const BUCKETS = { "1m": 60, "5m": 300, "15m": 900, "1h": 3600, "6h": 21600, "1d": 86400 } as const;
@@ -31,6 +32,8 @@ export interface MetricsBucket {
 export interface Metrics extends Window {
   buckets: MetricsBucket[];
   totals: { events: Record<string, number>; runs: Record<string, number> };
+  /** What retention purged in this org so far (all time, not windowed: the rows are gone). */
+  purged: PurgedOut;
 }
 
 function instant(name: "since" | "until", value: string): number {
@@ -68,10 +71,11 @@ const bucketOf = (col: typeof events.receivedAt | typeof runs.triggeredAt, w: Wi
  * bucketed by `triggered_at`) in [since, until) (viewer+; another org is 404). Guarantees:
  * every bucket of the window is present, empty ones with {} counts; each counted row falls
  * in exactly one bucket; both queries are GROUP BYs over the (org_id, time, status) indexes
- * `events_org_received` and `runs_org_time`, never a table scan.
+ * `events_org_received` and `runs_org_time`, never a table scan. `purged` is the org's
+ * all-time retention counters.
  */
 export async function orgMetrics(ctx: Ctx, orgId: string, q: { since?: string; until?: string; bucket?: string }): Promise<Metrics> {
-  await openOrg(ctx, orgId, "viewer");
+  const org = await openOrg(ctx, orgId, "viewer");
   const w = metricsWindow(q);
   const [ev, rn] = await ctx.db.batch([
     ctx.db
@@ -99,7 +103,7 @@ export async function orgMetrics(ctx: Ctx, orgId: string, q: { since?: string; u
   };
   add("events", ev);
   add("runs", rn);
-  return { ...w, buckets, totals };
+  return { ...w, buckets, totals, purged: purgedOf(org) };
 }
 
 export interface EndpointHealth {

@@ -16,7 +16,7 @@ export interface OrgOut {
 }
 
 type OrgRow = typeof orgs.$inferSelect;
-const out = (r: OrgRow): OrgOut => ({ org_id: r.orgId, name: r.name, created_at: r.createdAt, updated_at: r.updatedAt });
+const out = (r: Pick<OrgRow, "orgId" | "name" | "createdAt" | "updatedAt">): OrgOut => ({ org_id: r.orgId, name: r.name, created_at: r.createdAt, updated_at: r.updatedAt });
 
 /**
  * The tenancy gate of every org-scoped verb, with no role check: the actor must belong to
@@ -46,7 +46,7 @@ export async function openOrg(ctx: Ctx, orgId: string, min: Role): Promise<OrgRo
 export async function createOrg(ctx: Ctx, input: { name: string }): Promise<OrgOut> {
   if (ctx.actor.kind !== "superuser") throw forbidden("only the operator (ADMIN_TOKEN) can create orgs");
   const t = nowIso();
-  const row: OrgRow = { orgId: uuidv7(), name: input.name, createdAt: t, updatedAt: t };
+  const row = { orgId: uuidv7(), name: input.name, createdAt: t, updatedAt: t };
   await ctx.db.insert(orgs).values(row);
   return out(row);
 }

@@ -12,6 +12,7 @@ const TENANCY = ["test/routes/management/connections.test.ts"];
 const RECOVERY = ["test/routes/reliability/recovery.test.ts"];
 const CONSOLE = ["test/routes/console/console.test.ts"];
 const MCP = ["test/routes/mcp/mcp.test.ts"];
+const RETENTION = ["test/routes/management/retention.test.ts"];
 
 /** @type {{ id: string, file: string, find: string, replace: string, tests: string[] }[]} */
 export const MUTANTS = [
@@ -77,4 +78,9 @@ export const MUTANTS = [
   { id: "mcp-write-not-audited", file: "src/faces/mcp/index.ts", find: "if (note) await auditCall(ctx, t.name, note, !failed, failed ? 409 : 200);", replace: "", tests: MCP },
   { id: "mcp-result-uncapped", file: "src/faces/mcp/results.ts", find: "if (JSON.stringify(out).length <= MAX_RESULT_CHARS) return out;", replace: "return out;", tests: MCP },
   { id: "mcp-run-any-org", file: "src/services/runs.ts", find: 'where(ctx.actor.orgId ? inOrg(runs, ctx.actor.orgId, byId) : byId).get();\n  if (!row) throw notFound("run", loc);\n  assertOrg(ctx.actor, row.orgId, "run");', replace: 'where(byId).get();\n  if (!row) throw notFound("run", loc);', tests: MCP },
+  // --- retention: final records only, the cutoff, the per-invocation bound, one org per statement ---
+  { id: "retention-ignores-open-runs", file: "src/services/retention.ts", find: "AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.execution_id = e.execution_id AND r.status NOT IN (${FINAL}))", replace: "", tests: RETENTION },
+  { id: "retention-cutoff-now", file: "src/services/retention.ts", find: "const cutoff = cutoffOf(now, p.days);", replace: "const cutoff = cutoffOf(now, 0);", tests: RETENTION },
+  { id: "retention-unbounded-passes", file: "src/services/retention.ts", find: "if (out.passes >= maxPasses) return out;", replace: "", tests: RETENTION },
+  { id: "retention-events-any-org", file: "src/services/retention.ts", find: "DELETE FROM events WHERE org_id = ?1 AND event_id IN (\n  SELECT ev.event_id FROM events ev WHERE ev.org_id = ?1 AND", replace: "DELETE FROM events WHERE event_id IN (\n  SELECT ev.event_id FROM events ev WHERE", tests: RETENTION },
 ];

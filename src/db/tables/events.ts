@@ -28,6 +28,8 @@ export const events = sqliteTable(
     matchedActions: text("matched_actions", { mode: "json" }).$type<string[]>(),
     replayOf: text("replay_of"),
     receivedAt: ts("received_at").notNull(),
+    /** When retention dropped this large event's body early (body is then ""); null while kept. */
+    bodyPurgedAt: ts("body_purged_at"),
   },
   (t) => [
     uniqueIndex("events_dedup").on(t.projectTriggerId, t.dedupKey),
@@ -37,6 +39,8 @@ export const events = sqliteTable(
     // A trigger's latest event (the console's "last event") without reading its history.
     index("events_trigger_time").on(t.projectTriggerId, t.receivedAt),
     // Only events still waiting to be routed: the sweeper finds stragglers without a scan.
+    // Bodies still kept, by size: the retention scan for large bodies reads only the large ones.
+    index("events_body_kept").on(sql`length(CAST(body AS BLOB))`, t.receivedAt).where(sql`body_purged_at IS NULL`),
     index("events_unrouted").on(t.receivedAt).where(sql`status = 'received'`),
   ],
 );

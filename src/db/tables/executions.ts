@@ -32,6 +32,9 @@ export const executions = sqliteTable(
   (t) => [
     index("executions_action").on(t.orgId, t.actionId),
     index("executions_pipeline_run").on(t.pipelineRunId),
+    // Retention: an org's executions oldest first, and the executions an event caused.
+    index("executions_org_updated").on(t.orgId, t.updatedAt),
+    index("executions_event").on(t.eventId).where(sql`event_id IS NOT NULL`),
     // Redelivered routing / schedule tasks cannot start a second execution for the same
     // (event, action) or (action, slot).
     uniqueIndex("executions_event_action")

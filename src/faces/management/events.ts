@@ -23,6 +23,7 @@ export const EventSummary = z
 export const EventOut = EventSummary.extend({
   headers: z.record(z.string(), z.string()),
   body: z.unknown().openapi({ description: "The parsed JSON body when the stored body is JSON, else the raw string" }),
+  body_purged_at: z.string().nullable().openapi({ description: "When retention dropped this large event's body (body is then \"\"; LARGE_BODY_BYTES, LARGE_BODY_RETENTION_DAYS), else null. Such an event cannot be replayed (409)" }),
 }).openapi("Event");
 export const EventQuery = PageQuery.extend({
   trigger_id: z.string().optional().openapi({ description: "Only events of this project_trigger_id" }),

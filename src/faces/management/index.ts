@@ -8,12 +8,13 @@ import { registerEvents } from "./events";
 import { registerMetrics } from "./metrics";
 import { registerOAuth } from "./oauth";
 import { registerOrgs } from "./orgs";
+import { registerRetention } from "./retention";
 import { registerUsers } from "./users";
 import { registerWorkspaces } from "./workspaces";
 
 /**
  * The management face: orgs, workspaces, apps, endpoints, API keys, users, connections,
- * events, audit log and the OAuth2 token endpoint. One file per resource registers its routes.
+ * events, audit log, retention and the OAuth2 token endpoint. One file per resource registers its routes.
  */
 export const managementRouter = createRouter();
 registerOrgs(managementRouter);
@@ -27,3 +28,4 @@ registerEvents(managementRouter);
 registerAuditLog(managementRouter);
 registerOAuth(managementRouter);
 registerMetrics(managementRouter);
+registerRetention(managementRouter);

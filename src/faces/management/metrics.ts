@@ -3,6 +3,7 @@ import { ctxOf } from "../../http/middleware";
 import type { AppEnv } from "../../http/router";
 import { errorResponses, jsonOk } from "../../http/schemas";
 import { BUCKETS, endpointHealth, MAX_BUCKETS, orgMetrics } from "../../services/metrics";
+import { PurgedOut } from "./retention";
 import { OrgParams } from "./schemas";
 
 const tags = ["Metrics"];
@@ -20,6 +21,7 @@ const MetricsOut = z
     since: z.string(), until: z.string(), bucket: z.string(),
     buckets: z.array(z.object({ start: z.string(), events: Counts, runs: Counts })),
     totals: z.object({ events: Counts, runs: Counts }),
+    purged: PurgedOut.openapi({ description: "What retention purged in this org so far (all time)" }),
   })
   .openapi("Metrics");
 const EndpointHealthOut = z

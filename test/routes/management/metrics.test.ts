@@ -31,6 +31,7 @@ describe("GET /v1/orgs/{org_id}/metrics", () => {
         { start: H(2), events: { routed: 1, failed: 1 }, runs: {} },
       ],
       totals: { events: { routed: 2, unmatched: 1, failed: 1 }, runs: { success: 2, failed: 1 } },
+      purged: { events: 0, executions: 0, runs: 0, bodies: 0, last_purge_at: null },
     });
     // Another bucket width over the same rows: 15-minute buckets, 12 of them.
     const fine = await api("GET", `/v1/orgs/${t.orgId}/metrics?since=${H(0)}&until=${H(3)}&bucket=15m`, { token: t.tokens.viewer });
