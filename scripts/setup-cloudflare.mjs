@@ -17,22 +17,24 @@
  * SWITCHYARD_PROJECT_DIR names another project directory (the tests use a copy).
  * Plain Node ≥ 20, `node:*` modules only.
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { runWrangler, WranglerError } from "./wrangler-run.mjs";
 
 const dir = process.env.SWITCHYARD_PROJECT_DIR || join(import.meta.dirname, "..");
 const tomlPath = join(dir, "wrangler.toml");
 
 class SetupError extends Error {}
 
-/** Runs `wrangler args…` in the project dir; returns stdout, or throws SetupError with wrangler's output. */
+/** Runs `wrangler args…` in the project dir (scripts/wrangler-run.mjs); returns stdout, or throws SetupError with wrangler's output. */
 function wrangler(args, input) {
-  const r = spawnSync("wrangler", args, { cwd: dir, input, encoding: "utf8", env: { ...process.env, CI: "true" }, shell: process.platform === "win32" });
-  if (r.error) throw new SetupError(`cannot run wrangler (${r.error.code ?? r.error.message}); run this through \`npm run setup:cloudflare\` after \`npm ci\``);
-  if (r.status !== 0) throw new SetupError(`\`wrangler ${args.join(" ")}\` failed:\n${`${r.stderr ?? ""}${r.stdout ?? ""}`.trim()}`);
-  return r.stdout ?? "";
+  try {
+    return runWrangler(args, { cwd: dir, input }).stdout;
+  } catch (err) {
+    if (err instanceof WranglerError) throw new SetupError(err.message);
+    throw err;
+  }
 }
 
 const parseJson = (text, what) => {
@@ -88,9 +90,17 @@ function main() {
 
   // 3. Queues (names from the producers and consumers, each once).
   const queues = [...new Set(tomlValues(toml, "queue"))];
-  const listed = wrangler(["queues", "list"]);
+  const has = (text, q) => new RegExp(`(^|[\\s│|])${q.replace(/[-]/g, "\\-")}($|[\\s│|])`, "m").test(text);
+  // `queues list` has no --json and pages its table: read pages until both are found or a page repeats.
+  let listed = wrangler(["queues", "list"]);
+  for (let page = 2, last = listed; page <= 20 && queues.some((q) => !has(listed, q)); page++) {
+    const next = wrangler(["queues", "list", "--page", String(page)]);
+    if (next === last || !/│.*│/.test(next)) break;
+    listed += next;
+    last = next;
+  }
   for (const q of queues) {
-    const exists = new RegExp(`(^|[\\s│|])${q.replace(/[-]/g, "\\-")}($|[\\s│|])`, "m").test(listed);
+    const exists = has(listed, q);
     if (exists) say(`queue "${q}" exists`);
     else {
       wrangler(["queues", "create", q]);

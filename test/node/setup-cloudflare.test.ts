@@ -64,7 +64,7 @@ describe("npm run setup:cloudflare", () => {
     const r = run();
     expect(r.status, r.stderr).toBe(0);
     expect(calls().map((c) => c.args.slice(0, 3).join(" "))).toEqual([
-      "whoami --json", "d1 list --json", "d1 create switchyard", "d1 list --json", "queues list",
+      "whoami --json", "d1 list --json", "d1 create switchyard", "d1 list --json", "queues list", "queues list --page",
       "queues create switchyard-tasks", "queues create switchyard-dlq", "secret list --format",
       "secret put ADMIN_TOKEN", "secret put ENCRYPTION_KEY", "secret put JWT_SECRET", "secret put SESSION_SECRET",
     ]);
