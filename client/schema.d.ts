@@ -3675,6 +3675,148 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org_id}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the org's retention and what was purged
+         * @description Viewer role or higher.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Retention"];
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set the org's retention override (admin)
+         * @description Takes effect at the next minute cron. Records that are not final (pending, running, held, awaiting approval) are never purged.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RetentionIn"];
+                };
+            };
+            responses: {
+                /** @description Successful Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Retention"];
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/providers/{provider_id}/triggers": {
         parameters: {
             query?: never;
@@ -6862,6 +7004,8 @@ export interface components {
             };
             /** @description The parsed JSON body when the stored body is JSON, else the raw string */
             body?: unknown;
+            /** @description When retention dropped this large event's body (body is then ""; LARGE_BODY_BYTES, LARGE_BODY_RETENTION_DAYS), else null. Such an event cannot be replayed (409) */
+            body_purged_at: string | null;
         };
         EventReplayed: {
             /** @description The id of the new (replayed) event */
@@ -6947,6 +7091,20 @@ export interface components {
                     [key: string]: number;
                 };
             };
+            purged: components["schemas"]["Purged"];
+        };
+        /** @description What retention purged in this org so far (all time) */
+        Purged: {
+            /** @description Events deleted by retention */
+            events: number;
+            /** @description Executions deleted by retention */
+            executions: number;
+            /** @description Runs (attempts) deleted by retention */
+            runs: number;
+            /** @description Large event bodies dropped early (the event's metadata stays) */
+            bodies: number;
+            /** @description When the cron last ran a retention pass for this org */
+            last_purge_at: string | null;
         };
         EndpointHealth: {
             endpoint_id: string;
@@ -6962,6 +7120,24 @@ export interface components {
             last_at: string | null;
             last_error: string | null;
             last_error_at: string | null;
+        };
+        Retention: {
+            org_id: string;
+            /** @description Days final events, executions and runs are kept: the override, else the default */
+            retention_days: number;
+            /** @description The org's own value; null follows EVENT_RETENTION_DAYS */
+            override_days: number | null;
+            /** @description EVENT_RETENTION_DAYS of the deployment. Default: 30 */
+            default_days: number;
+            /** @description Days a large body is kept (LARGE_BODY_RETENTION_DAYS, at most retention_days). Default: 7 */
+            large_body_retention_days: number;
+            /** @description Bodies over this many bytes are large (LARGE_BODY_BYTES). Default: 65536 */
+            large_body_bytes: number;
+            purged: components["schemas"]["Purged"];
+        };
+        RetentionIn: {
+            /** @description Days to keep final records, 0–3650; 0 purges every final record at the next cron; null returns to the default */
+            retention_days: number | null;
         };
         ProviderTrigger: {
             /** @enum {string} */
