@@ -4,7 +4,6 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { inject } from "vitest";
-// @ts-expect-error plain ESM without declarations (types come from client/schema.d.ts through JSDoc)
 import { createSwitchyardClient, errorMessage } from "../../client/index.mjs";
 
 export const baseUrl = () => inject("baseUrl");

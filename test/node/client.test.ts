@@ -6,9 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM without declarations
 import { generateTypes, openapiText } from "../../client/generate.mjs";
-// @ts-expect-error plain ESM without declarations
 import { createSwitchyardClient, errorMessage } from "../../client/index.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -27,7 +25,7 @@ describe("the committed client", () => {
       seen = req;
       return new Response(JSON.stringify({ detail: [{ loc: ["path", "org_id"], msg: "org not found", type: "not_found", ctx: {} }] }), { status: 404, headers: { "content-type": "application/json", "x-request-id": "r-1" } });
     };
-    const api = createSwitchyardClient({ baseUrl: "http://127.0.0.1:1/", token: "tok", fetch: fake });
+    const api = createSwitchyardClient({ baseUrl: "http://127.0.0.1:1/", token: "tok", fetch: fake as unknown as typeof fetch });
     const { data, error, response } = await api.GET("/v1/orgs/{org_id}", { params: { path: { org_id: "x" } } });
     expect(seen!.url).toBe("http://127.0.0.1:1/v1/orgs/x");
     expect(seen!.headers.get("authorization")).toBe("Bearer tok");
