@@ -13,6 +13,7 @@ const RECOVERY = ["test/routes/reliability/recovery.test.ts"];
 const CONSOLE = ["test/routes/console/console.test.ts"];
 const MCP = ["test/routes/mcp/mcp.test.ts"];
 const RETENTION = ["test/routes/management/retention.test.ts"];
+const FORWARDS = ["test/routes/management/forwards.test.ts"];
 
 /** @type {{ id: string, file: string, find: string, replace: string, tests: string[] }[]} */
 export const MUTANTS = [
@@ -83,4 +84,7 @@ export const MUTANTS = [
   { id: "retention-cutoff-now", file: "src/services/retention.ts", find: "const cutoff = cutoffOf(now, p.days);", replace: "const cutoff = cutoffOf(now, 0);", tests: RETENTION },
   { id: "retention-unbounded-passes", file: "src/services/retention.ts", find: "if (out.passes >= maxPasses) return out;", replace: "", tests: RETENTION },
   { id: "retention-events-any-org", file: "src/services/retention.ts", find: "DELETE FROM events WHERE org_id = ?1 AND event_id IN (\n  SELECT ev.event_id FROM events ev WHERE ev.org_id = ?1 AND", replace: "DELETE FROM events WHERE event_id IN (\n  SELECT ev.event_id FROM events ev WHERE", tests: RETENTION },
+  // --- local forwards (switchyard listen): another org's event, the recording role ---
+  { id: "forward-any-org-event", file: "src/services/event-forwards.ts", find: "where(inOrg(events, orgId, eq(events.eventId, eventId))).get();", replace: "where(eq(events.eventId, eventId)).get();", tests: FORWARDS },
+  { id: "forward-viewer-records", file: "src/services/event-forwards.ts", find: 'assertRole(ctx.actor, "runner");', replace: 'assertRole(ctx.actor, "viewer");', tests: FORWARDS },
 ];
