@@ -50,6 +50,9 @@ const SQL_PIPELINE_RUNS = `DELETE FROM pipeline_runs WHERE org_id = ?1 AND pipel
 const SQL_EVENTS = `DELETE FROM events WHERE org_id = ?1 AND event_id IN (
   SELECT ev.event_id FROM events ev WHERE ev.org_id = ?1 AND ev.received_at < ?2 AND ev.status IN ('routed','unmatched','failed')
   AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = ev.event_id) LIMIT ?3)`;
+// The local forwards (switchyard listen) of events that are gone, including those deleted just above in the same batch.
+const SQL_FORWARDS = `DELETE FROM event_forwards WHERE org_id = ?1 AND forward_id IN (
+  SELECT f.forward_id FROM event_forwards f WHERE f.org_id = ?1 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = f.event_id) LIMIT ?3)`;
 // ?4 size threshold, ?5 large-body cutoff, ?6 now. Reads the partial index events_body_kept.
 const SQL_BODIES = `UPDATE events SET body = '', body_purged_at = ?6 WHERE org_id = ?1 AND event_id IN (
   SELECT event_id FROM events WHERE body_purged_at IS NULL AND length(CAST(body AS BLOB)) > ?4 AND received_at < ?5 AND org_id = ?1 LIMIT ?3)`;
@@ -67,18 +70,19 @@ interface Pass {
 async function onePass(env: Env, orgId: string, p: RetentionPolicy, now: Date, batch: number): Promise<Pass> {
   const cutoff = cutoffOf(now, p.days);
   const at = now.toISOString();
-  const [rn, ex, pr, ev, bd] = await env.DB.batch([
+  const [rn, ex, pr, ev, fw, bd] = await env.DB.batch([
     env.DB.prepare(SQL_RUNS).bind(orgId, cutoff, batch),
     env.DB.prepare(SQL_EXECUTIONS).bind(orgId, cutoff, batch),
     env.DB.prepare(SQL_PIPELINE_RUNS).bind(orgId, cutoff, batch),
     env.DB.prepare(SQL_EVENTS).bind(orgId, cutoff, batch),
+    env.DB.prepare(SQL_FORWARDS).bind(orgId, cutoff, batch),
     env.DB.prepare(SQL_BODIES).bind(orgId, cutoff, batch, p.largeBodyBytes, cutoffOf(now, p.largeBodyDays), at),
   ]);
   const runRows = rn!.results as { run_id: string; execution_id: string; action_id: string; decided_by: string | null }[];
   const execRows = ex!.results as { execution_id: string; project_trigger_id: string | null; pipeline_run_id: string | null }[];
   const prRows = pr!.results as { pipeline_run_id: string; pipeline_id: string }[];
   const counts = { runs: runRows.length, executions: execRows.length, pipelineRuns: prRows.length, events: ev!.meta.changes, bodies: bd!.meta.changes };
-  let statements = 5;
+  let statements = 6;
   await env.DB.prepare(SQL_COUNTERS).bind(orgId, counts.events, counts.executions, counts.runs, counts.bodies, at).run();
   statements++;
   const forget = new Map<string, { runIds: string[]; pipelineRunIds: string[] }>();
@@ -101,13 +105,13 @@ async function onePass(env: Env, orgId: string, p: RetentionPolicy, now: Date, b
       into(e?.project_trigger_id ?? (pid ? `pipeline:${pid}` : `action:${r.action_id}`)).runIds.push(r.run_id);
     }
   }
-  const full = Object.values(counts).some((n) => n >= batch);
+  const full = Object.values(counts).some((n) => n >= batch) || fw!.meta.changes >= batch;
   return { full, statements, counts, forget };
 }
 
 /**
  * Purges what retention says has expired at `now`, across orgs, in bounded work: at most
- * `passes` passes (default 10), each ONE atomic D1 batch of five statements that delete or
+ * `passes` passes (default 10), each ONE atomic D1 batch of six statements that delete or
  * update at most `batch` rows per table (default 500), then one counter update (and rarely
  * one lookup) — never more than MAX_STATEMENTS_PER_PASS. Guarantees: only final records
  * older than the org's cutoff go (runs, their execution, its pipeline run, then the event

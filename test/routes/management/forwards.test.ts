@@ -6,14 +6,17 @@
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../../src/core/ids";
 import { auditLog, events } from "../../../src/db/schema";
-import { api, db, makeTenant, type Tenant } from "../../fixtures";
+import { env } from "cloudflare:test";
+import { ADMIN, api, db, makeTenant, type Tenant } from "../../fixtures";
 import { eq } from "drizzle-orm";
+import { eventForwards } from "../../../src/db/schema";
+import { purgeExpired } from "../../../src/services/retention";
 
-async function seedEvent(t: Tenant): Promise<string> {
-  const eventId = uuidv7();
+async function seedEvent(t: Tenant, receivedAt = new Date().toISOString()): Promise<string> {
+  const eventId = uuidv7(Date.parse(receivedAt));
   await db().insert(events).values({
     eventId, orgId: t.orgId, appId: t.appId, projectTriggerId: "trg-1", providerId: "generic", eventType: "ping",
-    dedupKey: eventId, headers: {}, body: "{}", status: "routed", matchedActions: [], receivedAt: new Date().toISOString(),
+    dedupKey: eventId, headers: {}, body: "{}", status: "routed", matchedActions: [], receivedAt,
   });
   return eventId;
 }
@@ -79,5 +82,18 @@ describe("event forwards", () => {
     }
     const notJson = await api("POST", path, { token: t.tokens.runner, body: "\xff\xfe{", headers: { "content-type": "application/json" } });
     expect(notJson.status).toBe(422);
+  });
+
+  it("go with their event when retention purges it, and with their org when it is deleted", async () => {
+    const t = await makeTenant();
+    const old = await seedEvent(t, new Date(Date.now() - 40 * 86_400_000).toISOString());
+    const fresh = await seedEvent(t);
+    for (const ev of [old, fresh]) expect((await api("POST", `/v1/orgs/${t.orgId}/events/${ev}/forwards`, { token: t.tokens.runner, body: ok })).status).toBe(201);
+    const forwardsOf = async (ev: string) => (await db().select().from(eventForwards).where(eq(eventForwards.eventId, ev))).length;
+    await purgeExpired(env, new Date(), { passes: 1000 });
+    expect(await forwardsOf(old)).toBe(0);
+    expect(await forwardsOf(fresh)).toBe(1);
+    expect((await api("DELETE", `/v1/orgs/${t.orgId}`, { token: ADMIN })).status).toBe(204);
+    expect(await forwardsOf(fresh)).toBe(0);
   });
 });

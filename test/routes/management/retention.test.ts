@@ -91,7 +91,7 @@ describe("retention: purgeExpired", () => {
     const first = await purgeExpired(env, NOW, { passes: 2, batch: 3 });
     expect(first.passes).toBe(2);
     expect(first.events).toBe(6);
-    expect(first.statements).toBeLessThanOrEqual(1 + 2 * 7);
+    expect(first.statements).toBeLessThanOrEqual(1 + 2 * 8);
     const left = await db().select().from(events).where(eq(events.orgId, t.orgId));
     expect(left).toHaveLength(1);
     // The default bounds, through the minute cron (an isolated part of it).
