@@ -1,14 +1,15 @@
+import { listForwards } from "../../services/event-forwards";
 import { eventRuns, getEvent, replayEvent } from "../../services/events";
 import { Act, Facts, Json, Status, When } from "./components";
 import type { CC } from "./context";
 import { viewOf } from "./context";
 import { Layout } from "./layout";
 
-/** One event: its facts, headers, pretty-printed body (raw when not JSON), the matched actions with their runs, and Replay. */
+/** One event: its facts, headers, pretty-printed body (raw when not JSON), the matched actions with their runs, its local forwards (`switchyard listen`), and Replay. */
 export async function eventPage(c: CC) {
   const v = viewOf(c);
   const id = c.req.param("event_id")!;
-  const [e, runs] = await Promise.all([getEvent(v.ctx, v.orgId, id), eventRuns(v.ctx, v.orgId, id)]);
+  const [e, runs, forwards] = await Promise.all([getEvent(v.ctx, v.orgId, id), eventRuns(v.ctx, v.orgId, id), listForwards(v.ctx, v.orgId, id)]);
   const replayed = c.req.query("replayed");
   return c.html(
     <Layout title={`Event ${e.event_id}`} current="events" csrf={v.csrf} who={v.who} flash={replayed ? { kind: "ok", text: "Replayed: a copy of this event is being routed." } : null}>
@@ -62,6 +63,27 @@ export async function eventPage(c: CC) {
         </table>
       ) : (
         <p class="empty">{e.matched_actions.length ? "Matched, runs are being created." : "No action matched this event. Add this trigger to an action's trigger_ids, then replay it."}</p>
+      )}
+      <h2>Local forwards</h2>
+      {forwards.length ? (
+        <table>
+          <thead>
+            <tr><th scope="col">forwarded</th><th scope="col">to</th><th scope="col">status</th><th scope="col">ms</th><th scope="col">answer</th></tr>
+          </thead>
+          <tbody>
+            {forwards.map((f) => (
+              <tr>
+                <td><When at={f.forwarded_at} /></td>
+                <td>{f.target}</td>
+                <td>{f.status === null ? <span class="bad">{f.error ?? "no answer"}</span> : f.status}</td>
+                <td>{f.duration_ms}</td>
+                <td><code>{(f.response_body ?? "").slice(0, 200)}</code></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p class="empty">None. <code>switchyard listen {e.project_trigger_id} --forward http://localhost:3000/…</code> forwards this trigger's events to your machine and records each answer here.</p>
       )}
     </Layout>,
   );

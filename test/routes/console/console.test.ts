@@ -288,6 +288,25 @@ describe("console: escaping and secrets", () => {
     expect(list).not.toMatch(/<script>alert/);
   });
 
+  it("shows an event's local forwards (switchyard listen), their answers escaped", async () => {
+    const t = await makeTenant();
+    const trig = await api("POST", `/projects/${t.appId}/triggers`, { token: t.tokens.admin, body: { provider_id: "webhook", trigger_id: "on_any_event" } });
+    const id = trig.body.project_trigger_id as string;
+    await api("POST", `/triggers/${id}/enable`, { token: t.tokens.admin });
+    const ev = (await api("POST", `/v1/webhooks/${id}`, { body: { n: 1 } })).body.event_id as string;
+    const s = await session(t.tokens.viewer);
+    expect((await req("GET", `/console/events/${ev}`, { cookie: s.cookie })).text).toContain(`switchyard listen ${id} --forward`);
+    const path = `/v1/orgs/${t.orgId}/events/${ev}/forwards`;
+    expect((await api("POST", path, { token: t.tokens.runner, body: { target: "http://localhost:3000/hooks", status: 500, response_body: "<script>alert('local')</script>", duration_ms: 9 } })).status).toBe(201);
+    expect((await api("POST", path, { token: t.tokens.runner, body: { target: "http://localhost:3000/hooks", status: null, duration_ms: 3, error: "connect ECONNREFUSED" } })).status).toBe(201);
+    const html = (await req("GET", `/console/events/${ev}`, { cookie: s.cookie })).text;
+    expect(html).toContain("Local forwards");
+    expect(html).toContain("http://localhost:3000/hooks");
+    expect(html).toContain("&lt;script&gt;alert(&#39;local&#39;)&lt;/script&gt;");
+    expect(html).not.toContain("<script>alert('local')");
+    expect(html).toContain("connect ECONNREFUSED");
+  });
+
   it("never shows endpoint or connection secrets, signatures, credential headers or API key tokens", async () => {
     const t = await makeTenant();
     const endpointSecret = "whsec_" + btoa("endpoint-signing-secret-0123456789").replace(/=+$/, "");
