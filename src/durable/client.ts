@@ -14,3 +14,8 @@ export function triggerStateFor(env: Env, key: string) {
 export function rateLimiterFor(env: Env, key: string) {
   return triggerStateFor(env, `ratelimit:${key}`);
 }
+
+/** The flow-control object of one endpoint (rate limit, concurrency): one object per endpoint, so one tenant's limits never touch another's. */
+export function endpointGateFor(env: Env, endpointId: string) {
+  return triggerStateFor(env, `endpoint:${endpointId}`);
+}

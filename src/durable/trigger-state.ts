@@ -9,6 +9,7 @@ import { fetchPolledItems, loadTriggerById, recordPollError, storeEvents } from 
 import { advance, parseCursor, unseen, type Cursor } from "./cursor";
 import { decideRunHere, forgetHere, type DecisionResult, type ForgetOp, type RunDecision } from "./decisions";
 import { pipelineOp, type PipelineOp, type PipelineOpResult } from "./pipeline-ops";
+import { gateHere, gateSchema, type GateDecision, type GateOp, type Released } from "./endpoint-gate";
 import { rateLimitHere, type Decision, type RateLimitOp } from "./rate-limit";
 
 /** What one poll did. `error` is the upstream problem recorded as the trigger's last_error. */
@@ -34,6 +35,7 @@ export class TriggerState extends DurableObject<Env> {
     s.exec(
       "CREATE TABLE IF NOT EXISTS gate_decisions (pipeline_run_id TEXT NOT NULL, step_index INTEGER NOT NULL, decision TEXT NOT NULL, decided_by TEXT NOT NULL, message TEXT, decided_at TEXT NOT NULL, PRIMARY KEY (pipeline_run_id, step_index))",
     );
+    gateSchema(s);
   }
 
   /** Runs `fn` after every earlier operation of this object finished (FIFO). */
@@ -106,6 +108,11 @@ export class TriggerState extends DurableObject<Env> {
   /** Runs one pipeline operation (start, advance, gate decision, stop, reset) serialized per pipeline. */
   async pipeline(op: PipelineOp): Promise<PipelineOpResult> {
     return this.serial(() => pipelineOp(this.ctx.storage.sql, this.env, op));
+  }
+
+  /** One flow-control step of an endpoint (objects named `endpoint:<endpoint_id>`; see endpoint-gate.ts). */
+  async gate(op: GateOp): Promise<GateDecision | Released> {
+    return gateHere(this.ctx.storage.sql, op);
   }
 
   /** One failed-attempt limiter step (objects named `ratelimit:<key>`; see rate-limit.ts). */

@@ -86,6 +86,9 @@ async function settle(env: Env, db: Db, task: Task): Promise<void> {
         .set({ lastError: `tick ${task.due_at}: ${DEAD} at ${at}; the sweeper emits it again`, claimedDueAt: sql`coalesce(${triggers.claimedDueAt}, ${task.due_at})`, claimedAt: sql`coalesce(${triggers.claimedAt}, ${at})` })
         .where(eq(triggers.projectTriggerId, task.project_trigger_id));
       return;
+    case "endpoint.drain":
+      // Nothing to record: the minute cron drains every closed endpoint that still holds runs.
+      return;
     case "trigger.poll":
       await db.update(triggers).set({ lastError: `poll ${DEAD} at ${at}; polled again at the next minute`, nextDueAt: at }).where(and(eq(triggers.projectTriggerId, task.project_trigger_id), eq(triggers.status, "ENABLED")));
       return;

@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { handleEndpointDrain } from "../services/circuit";
 import { handleRunDeliver } from "../services/delivery";
 import { handlePipelineAdvance } from "../services/pipeline-engine";
 import { handleTriggerPoll, handleTriggerTick } from "../services/polling";
@@ -17,4 +18,5 @@ export const taskHandlers: Handlers = {
   "trigger.poll": handleTriggerPoll,
   "trigger.tick": handleTriggerTick,
   "pipeline.advance": handlePipelineAdvance,
+  "endpoint.drain": handleEndpointDrain,
 };

@@ -17,5 +17,7 @@ export const Task = z.discriminatedUnion("kind", [
   z.object({ v: z.literal(1), kind: z.literal("trigger.tick"), project_trigger_id: z.string(), due_at: z.string() }),
   /** Move a pipeline run forward after a step finished or a gate was decided. */
   z.object({ v: z.literal(1), kind: z.literal("pipeline.advance"), pipeline_run_id: z.string() }),
+  /** Release the held runs of an endpoint whose circuit closed, one bounded batch per step. */
+  z.object({ v: z.literal(1), kind: z.literal("endpoint.drain"), endpoint_id: z.string() }),
 ]);
 export type Task = z.infer<typeof Task>;

@@ -10,6 +10,8 @@ import { getDb, type Db } from "../db/client";
 import { actions, endpoints, events, executions, runs, triggers } from "../db/schema";
 import type { Env } from "../env";
 import type { Task } from "../queue/messages";
+import { circuitTransition, healthStatement, releaseFifoHeads } from "./circuit";
+import { passGates, releaseSlot } from "./delivery-gate";
 import { afterCompletion, closeUnqueuedRun, completionStatements, nextAttempt, type RunRow } from "./executions";
 
 /** Largest response body excerpt kept on a run. */
@@ -178,13 +180,6 @@ async function attempt(env: Env, l: Loaded | undefined, run: RunRow): Promise<{ 
 }
 
 /**
- * The claim's lease: the run's endpoint timeout (capped at 120 s; 120 s when the endpoint is
- * gone) plus LEASE_MARGIN_SECONDS, computed in the claiming UPDATE itself.
- */
-const claimLease = (started: string) =>
-  sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${started}, '+' || (min(coalesce((SELECT e.timeout_seconds FROM actions a JOIN endpoints e ON e.endpoint_id = a.endpoint_id AND e.org_id = a.org_id WHERE a.action_id = runs.action_id AND a.org_id = runs.org_id), ${MAX_TIMEOUT_SECONDS}), ${MAX_TIMEOUT_SECONDS}) + ${LEASE_MARGIN_SECONDS}) || ' seconds')`;
-
-/**
  * Handles `run.deliver`: one delivery attempt of one run. Guarantees: only a `pending` run is
  * delivered, claimed `pending → running` by a guarded UPDATE that also sets its lease, so a
  * redelivered task does nothing; if this invocation dies before recording the outcome, the
@@ -197,25 +192,33 @@ const claimLease = (started: string) =>
  */
 export async function handleRunDeliver(env: Env, task: Extract<Task, { kind: "run.deliver" }>): Promise<void> {
   const db = getDb(env.DB);
-  const started = nowIso();
-  const run = await db
-    .update(runs)
-    .set({ status: "running", startedAt: started, leaseUntil: claimLease(started) })
-    .where(and(eq(runs.runId, task.run_id), eq(runs.status, "pending")))
-    .returning()
-    .get();
-  if (!run) return;
+  const pending = await db.select().from(runs).where(and(eq(runs.runId, task.run_id), eq(runs.status, "pending"))).get();
+  if (!pending) return;
+  const loaded = await load(db, pending);
+  const gated = await passGates(db, env, pending, loaded?.endpoint ?? null, loaded?.action ?? null, () => templateContext(loaded!, pending));
+  if (!gated.claimed) return;
+  const run = gated.claimed;
+  const started = run.startedAt ?? nowIso();
   const t0 = Date.now();
-  let l: Loaded | undefined;
+  let l: Loaded | undefined = loaded;
   let result: { outcome: Outcome; rendered?: Rendered };
   try {
-    l = await load(db, run);
+    l ??= await load(db, run);
     await db.update(executions).set({ status: "running", updatedAt: started }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "pending")));
     result = await attempt(env, l, run);
   } catch (err) {
     result = { outcome: { ok: false, code: "internal_error", message: `delivery failed unexpectedly: ${String((err as { cause?: unknown })?.cause ?? err).slice(0, 500)}`, retry: true } };
   }
   await record(db, env, l, run, result, (Date.now() - t0) / 1000);
+  if (l?.endpoint) await afterAttempt(db, env, l.endpoint, run);
+}
+
+/** After an attempt was recorded: the concurrency slot goes back, and a FIFO key's next run may start. Never throws. */
+async function afterAttempt(db: Db, env: Env, ep: NonNullable<Loaded["endpoint"]>, run: RunRow): Promise<void> {
+  if (ep.maxConcurrency) await releaseSlot(env, ep, run.runId);
+  if (ep.ordering === "fifo") {
+    await releaseFifoHeads(db, env, ep).catch((err) => console.error(JSON.stringify({ level: "error", msg: "FIFO release failed; the minute cron releases", run_id: run.runId, error: String(err) })));
+  }
 }
 
 async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: { outcome: Outcome; rendered?: Rendered }, duration: number) {
@@ -240,19 +243,23 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
     .where(and(eq(runs.runId, run.runId), eq(runs.status, "running"), eq(runs.recoveries, run.recoveries)))
     .returning({ runId: runs.runId });
   const exec = { executionId: run.executionId, actionId: run.actionId, orgId: run.orgId };
+  const health = l?.endpoint ? healthStatement(db, l.endpoint, run.runId, o.ok ? { ok: true } : { ok: false, code: o.code, message: o.message, status: o.status }, at) : null;
+  const circuit = (returned: unknown) => (l?.endpoint ? circuitTransition(db, env, l.endpoint, run.runId, returned as never) : Promise.resolve());
   const maxRetries = l?.action?.maxRetries ?? 0;
   if (!o.ok && o.retry && run.attempt <= maxRetries) {
     const nextId = uuidv7();
     const delay = retryDelaySeconds(l?.action?.retryDelaySeconds ?? 60, run.attempt);
     // The retry is re-driven by the sweeper if its delayed task is lost (local queues do not survive a restart).
     const nextLease = plusSeconds(at, delay + OVERDUE_GRACE_SECONDS);
-    const [closed] = await db.batch([
+    const [closed, , , returned] = await db.batch([
       closeRun,
       // The next attempt exists only if this attempt was really closed by us just now.
       nextAttempt(db, { runId: run.runId, nextId, at, leaseUntil: nextLease, guard: and(eq(runs.status, "failed"), eq(runs.completedAt, at))! }),
       db.update(executions).set({ status: "pending", updatedAt: at }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "running"))),
+      ...(health ? [health] : []),
     ]);
     if (closed.length === 0) return;
+    await circuit(returned);
     try {
       await env.TASKS.send({ v: 1, kind: "run.deliver", run_id: nextId }, { delaySeconds: delay });
     } catch (err) {
@@ -263,8 +270,9 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
     }
     return;
   }
-  const [closed] = await db.batch([closeRun, ...completionStatements(db, exec, o.ok ? "success" : "failed", at)]);
+  const [closed, , , returned] = await db.batch([closeRun, ...completionStatements(db, exec, o.ok ? "success" : "failed", at), ...(health ? [health] : [])]);
   if (closed.length === 0) return;
+  await circuit(returned);
   // The run is final in D1 already; the dead letter is a record for operators, so a refusal is only logged.
   if (!o.ok) await env.DLQ.send({ v: 1, kind: "run.deliver", run_id: run.runId }).catch((err) => console.error(JSON.stringify({ level: "error", msg: "dead letter refused", run_id: run.runId, error: String(err) })));
   if (l) await afterCompletion(env, l.exec);

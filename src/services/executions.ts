@@ -242,7 +242,7 @@ export async function finishExecution(db: Db, env: Env, executionId: string, sta
     db
       .update(runs)
       .set({ status, completedAt: at, errorMessage: message, errorCode: status, decidedBy: decidedBy ?? null, decisionMessage: message, decidedAt: at, leaseUntil: null })
-      .where(inOrg(runs, exec.orgId, eq(runs.executionId, executionId), inArray(runs.status, ["pending", "pending_approval", "running"])))
+      .where(inOrg(runs, exec.orgId, eq(runs.executionId, executionId), inArray(runs.status, ["pending", "pending_approval", "held", "running"])))
       .returning({ runId: runs.runId }),
   ]);
   if (closed.length === 0) return false;
@@ -314,6 +314,8 @@ export function nextAttempt(db: Db, o: { runId: string; nextId: string; at: stri
         decidedAt: nul("decided_at"),
         leaseUntil: sql<string>`${o.leaseUntil}`.as("lease_until"),
         recoveries: sql<number>`0`.as("recoveries"),
+        heldReason: nul("held_reason"),
+        orderKey: runs.orderKey,
       })
       .from(runs)
       .where(and(eq(runs.runId, o.runId), o.guard)),

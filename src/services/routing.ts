@@ -5,6 +5,7 @@ import { inOrg } from "../db/scope";
 import { actions, events, executions, triggers } from "../db/schema";
 import type { Env } from "../env";
 import type { Task } from "../queue/messages";
+import { deliverOperational, OPERATIONAL_PROVIDER, OPERATIONAL_TRIGGER } from "./operational";
 import { startExecution, type EventRow, type TriggerType } from "./executions";
 
 const TRIGGER_TYPE_BY_KIND: Record<string, TriggerType> = { webhook: "webhook", polling: "polling", scheduled: "scheduled_trigger" };
@@ -35,6 +36,8 @@ export async function handleEventRoute(env: Env, task: Extract<Task, { kind: "ev
   const db = getDb(env.DB);
   const event = await db.select().from(events).where(eq(events.eventId, task.event_id)).get();
   if (!event) return;
+  // Switchyard's own operational events go to the org's operational endpoint, not to actions.
+  if (event.providerId === OPERATIONAL_PROVIDER && event.projectTriggerId === OPERATIONAL_TRIGGER) return deliverOperational(db, env, event);
   const trigger = await db
     .select({ triggerType: triggers.triggerType })
     .from(triggers)
@@ -108,7 +111,7 @@ export async function handleEventRoutes(env: Env, eventIds: string[]): Promise<v
         sql`EXISTS (SELECT 1 FROM json_each(${actions.triggerIds}) t WHERE t.value IN (SELECT value FROM json_each(${JSON.stringify(triggerIds)})))`,
       ),
     );
-  const hasCandidate = (r: (typeof rows)[number]) => listed.some((a) => a.orgId === r.orgId && a.appId === r.appId && a.triggerIds.includes(r.triggerId));
+  const hasCandidate = (r: (typeof rows)[number]) => r.triggerId === OPERATIONAL_TRIGGER || listed.some((a) => a.orgId === r.orgId && a.appId === r.appId && a.triggerIds.includes(r.triggerId));
   const unmatched = rows.filter((r) => !hasCandidate(r)).map((r) => r.eventId);
   if (unmatched.length) {
     await db

@@ -12,7 +12,7 @@ import { closeUnqueuedRun, ENQUEUE_FAILED, nextAttempt, type RunRow } from "./ex
 import { gateOrg, openOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 
-export const RUN_STATUSES = ["pending", "pending_approval", "running", "success", "failed", "cancelled", "rejected"] as const;
+export const RUN_STATUSES = ["pending", "pending_approval", "held", "running", "success", "failed", "cancelled", "rejected"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /**

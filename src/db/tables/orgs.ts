@@ -15,5 +15,7 @@ export const orgs = sqliteTable("orgs", {
   purgedBodies: integer("purged_bodies").notNull().default(0),
   /** When retention last ran a pass for this org. */
   lastPurgeAt: ts("last_purge_at"),
+  /** Where operational events (endpoint.disabled, endpoint.recovered) are delivered; null = stored only. */
+  operationalEndpointId: text("operational_endpoint_id"),
   ...stamps,
 });

@@ -12,7 +12,7 @@ export const runs = sqliteTable(
     actionId: text("action_id").notNull(),
     executionId: text("execution_id").notNull(),
     status: text("status", {
-      enum: ["pending", "pending_approval", "running", "success", "failed", "cancelled", "rejected"],
+      enum: ["pending", "pending_approval", "held", "running", "success", "failed", "cancelled", "rejected"],
     }).notNull(),
     attempt: integer("attempt").notNull(),
     triggerType: text("trigger_type").notNull(),
@@ -39,6 +39,10 @@ export const runs = sqliteTable(
     leaseUntil: ts("lease_until"),
     /** How many times the sweeper re-drove this run (an expired lease or a lost or dead-lettered task). */
     recoveries: integer("recoveries").notNull().default(0),
+    /** Why a `held` run waits: `circuit_open`, `endpoint_disabled` or `fifo` (null otherwise). */
+    heldReason: text("held_reason"),
+    /** The FIFO key of a run to an ordered endpoint: "" (the endpoint) or the resolved thread id; null until known. */
+    orderKey: text("order_key"),
   },
   (t) => [
     index("runs_action").on(t.orgId, t.actionId, t.runId),
@@ -49,5 +53,7 @@ export const runs = sqliteTable(
     // Metrics and endpoint health: runs by status per time bucket.
     index("runs_org_time").on(t.orgId, t.triggeredAt, t.status),
     index("runs_lease").on(t.leaseUntil).where(sql`lease_until IS NOT NULL`),
+    // Held runs only (a circuit open, an endpoint disabled, a FIFO key busy): drained oldest first.
+    index("runs_held").on(t.actionId, t.runId).where(sql`status = 'held'`),
   ],
 );

@@ -2,7 +2,8 @@ import { createRoute, type OpenAPIHono, type RouteHandler } from "@hono/zod-open
 import { ctxOf } from "../../http/middleware";
 import type { AppEnv } from "../../http/router";
 import { errorResponses, jsonBody, jsonOk, listOf, PageQuery } from "../../http/schemas";
-import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, updateEndpoint } from "../../services/endpoints";
+import { z } from "@hono/zod-openapi";
+import { createEndpoint, deleteEndpoint, disableEndpoint, enableEndpoint, getEndpoint, listEndpoints, updateEndpoint } from "../../services/endpoints";
 import { AppParams, conflictResponse, deleted, EndpointIn, EndpointOut, EndpointParams, EndpointPatch } from "./schemas";
 
 const tags = ["Endpoints"];
@@ -23,6 +24,18 @@ const update = (method: "put" | "patch") =>
     request: { params: EndpointParams, body: jsonBody(EndpointPatch) }, responses: { 200: jsonOk(EndpointOut), ...errorResponses },
   });
 const del = createRoute({ method: "delete", path, tags, summary: "Delete Endpoint (no action may use it)", request: { params: EndpointParams }, responses: { ...deleted, ...errorResponses, ...conflictResponse("An action still delivers to this endpoint") } });
+
+const disable = createRoute({
+  method: "post", path: `${path}/disable`, tags, summary: "Disable Endpoint (hold its runs)",
+  description: "Holds every new and retrying run to this endpoint (status `held`, reason `endpoint_disabled`) until it is enabled; emits `endpoint.disabled`. Editor+. Idempotent.",
+  request: { params: EndpointParams, body: { required: false, content: { "application/json": { schema: z.object({ reason: z.string().max(500).optional() }).strict() } } } },
+  responses: { 200: jsonOk(EndpointOut), ...errorResponses },
+});
+const enable = createRoute({
+  method: "post", path: `${path}/enable`, tags, summary: "Enable Endpoint (close its circuit, drain held runs)",
+  description: "Closes the circuit of a disabled or open endpoint, resets its failure streak, emits `endpoint.recovered` and delivers its held runs oldest first. Editor+. Idempotent.",
+  request: { params: EndpointParams }, responses: { 200: jsonOk(EndpointOut), ...errorResponses },
+});
 
 const onUpdate: RouteHandler<ReturnType<typeof update>, AppEnv> = async (c) => {
   const p = c.req.valid("param");
@@ -47,6 +60,17 @@ export function registerEndpoints(r: OpenAPIHono<AppEnv>): void {
   r.openapi(get, async (c) => {
     const p = c.req.valid("param");
     return c.json(await getEndpoint(ctxOf(c), p.org_id, p.workspace_id, p.app_id, p.endpoint_id), 200);
+  });
+  r.openapi(disable, async (c) => {
+    const p = c.req.valid("param");
+    c.set("audit", { action: "endpoint.disable", targetType: "endpoint", targetId: p.endpoint_id });
+    const body = (c.req.header("content-type") ?? "").includes("json") ? (c.req.valid("json") ?? {}) : {};
+    return c.json(await disableEndpoint(ctxOf(c), p.org_id, p.workspace_id, p.app_id, p.endpoint_id, body.reason), 200);
+  });
+  r.openapi(enable, async (c) => {
+    const p = c.req.valid("param");
+    c.set("audit", { action: "endpoint.enable", targetType: "endpoint", targetId: p.endpoint_id });
+    return c.json(await enableEndpoint(ctxOf(c), p.org_id, p.workspace_id, p.app_id, p.endpoint_id), 200);
   });
   r.openapi(update("put"), onUpdate);
   r.openapi(update("patch"), onUpdate);

@@ -37,9 +37,31 @@ const EndpointFields = {
   headers: z.record(HeaderName, z.string().max(4096)).openapi({ description: "Static headers sent with every delivery. Default: {}" }),
   secret: z.string().min(1).max(500).openapi({ description: 'Signing secret (e.g. whsec_…) for Standard Webhooks signatures. "generate" creates one and returns it once as `secret`. Never returned otherwise.' }),
   timeout_seconds: z.number().int().min(1).max(120).openapi({ description: "Default: 30" }),
+  circuit_breaker: z
+    .object({
+      enabled: z.boolean().optional().openapi({ description: "Default: true" }),
+      failure_threshold: z.number().int().min(1).max(1000).optional().openapi({ description: "Consecutive failed attempts that open the circuit. Default: 20" }),
+      failing_for_seconds: z.number().int().min(60).max(2_592_000).optional().openapi({ description: "Open also after failing everything this long. Default: 86400 (24 h)" }),
+      probe_interval_seconds: z.number().int().min(60).max(3600).optional().openapi({ description: "First wait before probing an open circuit; doubles per failed probe, at most 1 h. Default: 60" }),
+    })
+    .strict()
+    .openapi("CircuitBreakerIn", { description: "Partial: absent fields keep their value (or default)" }),
+  rate_limit: z
+    .object({ count: z.number().int().min(1).max(10_000), period: z.enum(["second", "minute"]) })
+    .strict()
+    .nullable()
+    .openapi("RateLimit", { description: "At most `count` deliveries per `period` (sliding window); the rest wait, never dropped. null: no limit (default)" }),
+  max_concurrency: z.number().int().min(1).max(1000).nullable().openapi({ description: "Most deliveries in flight at once; null: no limit (default)" }),
+  ordering: z.enum(["none", "fifo"]).openapi({ description: '"fifo": one run per key at a time, in execution order (key: the thread id when the action uses a thread, else the endpoint). Default: "none"' }),
+};
+const FlowFields = {
+  circuit_breaker: EndpointFields.circuit_breaker.optional(),
+  rate_limit: EndpointFields.rate_limit.optional(),
+  max_concurrency: EndpointFields.max_concurrency.optional(),
+  ordering: EndpointFields.ordering.optional(),
 };
 export const EndpointIn = z
-  .object({ ...EndpointFields, method: EndpointFields.method.optional(), headers: EndpointFields.headers.optional(), secret: EndpointFields.secret.optional(), timeout_seconds: EndpointFields.timeout_seconds.optional() })
+  .object({ ...EndpointFields, method: EndpointFields.method.optional(), headers: EndpointFields.headers.optional(), secret: EndpointFields.secret.optional(), timeout_seconds: EndpointFields.timeout_seconds.optional(), ...FlowFields })
   .openapi("EndpointIn");
 export const EndpointPatch = z
   .object({
@@ -49,12 +71,29 @@ export const EndpointPatch = z
     headers: EndpointFields.headers.optional(),
     secret: EndpointFields.secret.nullable().optional().openapi({ description: 'New secret, "generate" to rotate (returned once), or null to remove it' }),
     timeout_seconds: EndpointFields.timeout_seconds.optional(),
+    ...FlowFields,
   })
   .openapi("EndpointPatch");
+export const CircuitOut = z
+  .object({
+    state: z.enum(["closed", "open", "half_open", "disabled"]).openapi({ description: "closed: delivering; open: runs held, probed on a schedule; half_open: one probe in flight; disabled: by an operator, runs held" }),
+    reason: z.string().nullable(),
+    changed_at: z.string().nullable(),
+    consecutive_failures: z.number().int(),
+    failing_since: z.string().nullable().openapi({ description: "First failed attempt since the last success" }),
+    next_probe_at: z.string().nullable(),
+    last_failure: z.object({ at: z.string(), status: z.number().int().nullable(), error: z.string().nullable() }).nullable(),
+  })
+  .openapi("Circuit");
 export const EndpointOut = z
   .object({
     endpoint_id: z.string(), org_id: z.string(), workspace_id: z.string(), app_id: z.string(), name: z.string(), url: z.string(),
     method: z.string(), headers: z.record(z.string(), z.string()), timeout_seconds: z.number().int(), has_secret: z.boolean(),
+    circuit_breaker: z.object({ enabled: z.boolean(), failure_threshold: z.number().int(), failing_for_seconds: z.number().int(), probe_interval_seconds: z.number().int() }).openapi("CircuitBreaker"),
+    rate_limit: z.object({ count: z.number().int(), period: z.enum(["second", "minute"]) }).nullable(),
+    max_concurrency: z.number().int().nullable(),
+    ordering: z.enum(["none", "fifo"]),
+    circuit: CircuitOut,
     created_at: Stamp, updated_at: Stamp,
     secret: z.string().optional().openapi({ description: 'Only in the response that generated it ("secret": "generate"); shown once' }),
   })

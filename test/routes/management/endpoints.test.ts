@@ -16,6 +16,9 @@ describe("endpoints", () => {
     expect(c.body).toEqual({
       endpoint_id: expect.any(String), org_id: t.orgId, workspace_id: t.workspaceId, app_id: t.appId, name: "recv", url: "https://example.com/hook",
       method: "POST", headers: {}, timeout_seconds: 30, has_secret: true, created_at: expect.any(String), updated_at: expect.any(String),
+      circuit_breaker: { enabled: true, failure_threshold: 20, failing_for_seconds: 86400, probe_interval_seconds: 60 },
+      rate_limit: null, max_concurrency: null, ordering: "none",
+      circuit: { state: "closed", reason: null, changed_at: null, consecutive_failures: 0, failing_since: null, next_probe_at: null, last_failure: null },
     });
     const id = c.body.endpoint_id;
     const texts = [JSON.stringify(c.body)];
