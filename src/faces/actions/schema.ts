@@ -1,3 +1,4 @@
+import type { HeldReason } from "../../core/circuit";
 import { z } from "@hono/zod-openapi";
 import type { ActionRow, RunRow } from "../../services/executions";
 import { RUN_STATUSES } from "../../services/runs";
@@ -104,6 +105,9 @@ export const RunOut = z
     decided_by: z.string().nullable(),
     decision_message: z.string().nullable(),
     decided_at: z.string().nullable(),
+    held_reason: z.enum(["circuit_open", "endpoint_disabled", "fifo"]).nullable().openapi({
+      description: "Why a `held` run waits: its endpoint's circuit is open (`circuit_open`), an operator disabled the endpoint (`endpoint_disabled`), or an older run of its FIFO key is unfinished (`fifo`). Null otherwise.",
+    }),
   })
   .openapi("ActionRun");
 
@@ -147,5 +151,6 @@ export function toRunOut(r: RunRow): z.infer<typeof RunOut> {
     trigger_type: r.triggerType, triggered_at: r.triggeredAt, started_at: r.startedAt, completed_at: r.completedAt, duration_seconds: r.durationSeconds,
     resolved_payload: r.resolvedPayload ?? null, resolved_thread_id: r.resolvedThreadId, error_message: r.errorMessage, error_code: r.errorCode,
     response_status: r.responseStatus, response_body: r.responseBody, decided_by: r.decidedBy, decision_message: r.decisionMessage, decided_at: r.decidedAt,
+    held_reason: (r.heldReason as HeldReason | null) ?? null,
   };
 }
