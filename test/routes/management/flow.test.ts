@@ -16,7 +16,7 @@ let sent: Sent[];
 beforeEach(() => {
   sent = [];
   vi.spyOn(env.TASKS, "send").mockImplementation(async (body: any, opts?: any) => void sent.push({ body, delaySeconds: opts?.delaySeconds }) as any);
-  vi.spyOn(env.TASKS, "sendBatch").mockImplementation(async (msgs: any) => void sent.push(...[...msgs].map((m: any) => ({ body: m.body, delaySeconds: m.delaySeconds })) as any));
+  vi.spyOn(env.TASKS, "sendBatch").mockImplementation(async (msgs: any) => void sent.push(...[...msgs].map((m: any) => ({ body: m.body, delaySeconds: m.delaySeconds }))) as any);
   vi.spyOn(env.DLQ, "send").mockImplementation(async () => undefined as any);
 });
 afterEach(() => vi.restoreAllMocks());
