@@ -1689,6 +1689,172 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints/{endpoint_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable Endpoint (hold its runs)
+         * @description Holds every new and retrying run to this endpoint (status `held`, reason `endpoint_disabled`) until it is enabled; emits `endpoint.disabled`. Editor+. Idempotent.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_id: string;
+                    workspace_id: string;
+                    app_id: string;
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Successful Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Endpoint"];
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints/{endpoint_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable Endpoint (close its circuit, drain held runs)
+         * @description Closes the circuit of a disabled or open endpoint, resets its failure streak, emits `endpoint.recovered` and delivers its held runs oldest first. Editor+. Idempotent.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_id: string;
+                    workspace_id: string;
+                    app_id: string;
+                    endpoint_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Endpoint"];
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org_id}/api-keys": {
         parameters: {
             query?: never;
@@ -3817,6 +3983,148 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org_id}/operational-endpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the org's operational endpoint
+         * @description Viewer role or higher.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OperationalEndpoint"];
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set the org's operational endpoint (admin)
+         * @description Operational events (`endpoint.disabled`, `endpoint.recovered`) are stored as events of trigger `switchyard:operational` and delivered to this endpoint. It must be one of the org's endpoints.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["OperationalEndpointIn"];
+                };
+            };
+            responses: {
+                /** @description Successful Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OperationalEndpoint"];
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/providers/{provider_id}/triggers": {
         parameters: {
             query?: never;
@@ -5464,7 +5772,7 @@ export interface paths {
                     /** @description Cursor for pagination (from previous response's next_cursor) */
                     cursor?: string;
                     /** @description Filter by status */
-                    status?: "pending" | "pending_approval" | "running" | "success" | "failed" | "cancelled" | "rejected";
+                    status?: "pending" | "pending_approval" | "held" | "running" | "success" | "failed" | "cancelled" | "rejected";
                 };
                 header?: never;
                 path: {
@@ -5631,7 +5939,7 @@ export interface paths {
                     /** @description Cursor for pagination (from previous response's next_cursor) */
                     cursor?: string;
                     action_id?: string;
-                    status?: "pending" | "pending_approval" | "running" | "success" | "failed" | "cancelled" | "rejected";
+                    status?: "pending" | "pending_approval" | "held" | "running" | "success" | "failed" | "cancelled" | "rejected";
                 };
                 header?: never;
                 path: {
@@ -6822,12 +7130,46 @@ export interface components {
             };
             timeout_seconds: number;
             has_secret: boolean;
+            circuit_breaker: components["schemas"]["CircuitBreaker"];
+            rate_limit: {
+                count: number;
+                /** @enum {string} */
+                period: "second" | "minute";
+            } | null;
+            max_concurrency: number | null;
+            /** @enum {string} */
+            ordering: "none" | "fifo";
+            circuit: components["schemas"]["Circuit"];
             /** @example 2026-01-31T12:00:00.000Z */
             created_at: string;
             /** @example 2026-01-31T12:00:00.000Z */
             updated_at: string;
             /** @description Only in the response that generated it ("secret": "generate"); shown once */
             secret?: string;
+        };
+        CircuitBreaker: {
+            enabled: boolean;
+            failure_threshold: number;
+            failing_for_seconds: number;
+            probe_interval_seconds: number;
+        };
+        Circuit: {
+            /**
+             * @description closed: delivering; open: runs held, probed on a schedule; half_open: one probe in flight; disabled: by an operator, runs held
+             * @enum {string}
+             */
+            state: "closed" | "open" | "half_open" | "disabled";
+            reason: string | null;
+            changed_at: string | null;
+            consecutive_failures: number;
+            /** @description First failed attempt since the last success */
+            failing_since: string | null;
+            next_probe_at: string | null;
+            last_failure: {
+                at: string;
+                status: number | null;
+                error: string | null;
+            } | null;
         };
         EndpointIn: {
             /** @example production */
@@ -6850,7 +7192,33 @@ export interface components {
             secret?: string;
             /** @description Default: 30 */
             timeout_seconds?: number;
+            circuit_breaker?: components["schemas"]["CircuitBreakerIn"];
+            rate_limit?: components["schemas"]["RateLimit"];
+            /** @description Most deliveries in flight at once; null: no limit (default) */
+            max_concurrency?: number | null;
+            /**
+             * @description "fifo": one run per key at a time, in execution order (key: the thread id when the action uses a thread, else the endpoint). Default: "none"
+             * @enum {string}
+             */
+            ordering?: "none" | "fifo";
         };
+        /** @description Partial: absent fields keep their value (or default) */
+        CircuitBreakerIn: {
+            /** @description Default: true */
+            enabled?: boolean;
+            /** @description Consecutive failed attempts that open the circuit. Default: 20 */
+            failure_threshold?: number;
+            /** @description Open also after failing everything this long. Default: 86400 (24 h) */
+            failing_for_seconds?: number;
+            /** @description First wait before probing an open circuit; doubles per failed probe, at most 1 h. Default: 60 */
+            probe_interval_seconds?: number;
+        };
+        /** @description At most `count` deliveries per `period` (sliding window); the rest wait, never dropped. null: no limit (default) */
+        RateLimit: {
+            count: number;
+            /** @enum {string} */
+            period: "second" | "minute";
+        } | null;
         EndpointPatch: {
             /** @example production */
             name?: string;
@@ -6872,6 +7240,15 @@ export interface components {
             secret?: string | null;
             /** @description Default: 30 */
             timeout_seconds?: number;
+            circuit_breaker?: components["schemas"]["CircuitBreakerIn"];
+            rate_limit?: components["schemas"]["RateLimit"];
+            /** @description Most deliveries in flight at once; null: no limit (default) */
+            max_concurrency?: number | null;
+            /**
+             * @description "fifo": one run per key at a time, in execution order (key: the thread id when the action uses a thread, else the endpoint). Default: "none"
+             * @enum {string}
+             */
+            ordering?: "none" | "fifo";
         };
         ApiKeyCreated: components["schemas"]["ApiKey"] & {
             /** @description The bearer token. Shown once; only its hash is stored. */
@@ -7120,6 +7497,16 @@ export interface components {
             last_at: string | null;
             last_error: string | null;
             last_error_at: string | null;
+            workspace_id: string;
+            /**
+             * @description The endpoint's circuit now
+             * @enum {string}
+             */
+            circuit_state: "closed" | "open" | "half_open" | "disabled";
+            circuit_reason: string | null;
+            consecutive_failures: number;
+            /** @description Runs held on this endpoint now (circuit open, disabled, FIFO) */
+            held_runs: number;
         };
         Retention: {
             org_id: string;
@@ -7138,6 +7525,14 @@ export interface components {
         RetentionIn: {
             /** @description Days to keep final records, 0–3650; 0 purges every final record at the next cron; null returns to the default */
             retention_days: number | null;
+        };
+        OperationalEndpoint: {
+            org_id: string;
+            /** @description The endpoint that receives `endpoint.disabled` and `endpoint.recovered`, signed with Standard Webhooks; null: the events are stored only */
+            endpoint_id: string | null;
+        };
+        OperationalEndpointIn: {
+            endpoint_id: string | null;
         };
         ProviderTrigger: {
             /** @enum {string} */
@@ -7240,7 +7635,7 @@ export interface components {
             next_run_at: string | null;
             last_run_at: string | null;
             /** @enum {string|null} */
-            last_run_status: "pending" | "pending_approval" | "running" | "success" | "failed" | "cancelled" | "rejected" | null;
+            last_run_status: "pending" | "pending_approval" | "held" | "running" | "success" | "failed" | "cancelled" | "rejected" | null;
             last_execution_id: string | null;
             total_runs: number;
             successful_runs: number;
@@ -7381,7 +7776,7 @@ export interface components {
             workspace_id: string;
             execution_id: string;
             /** @enum {string} */
-            status: "pending" | "pending_approval" | "running" | "success" | "failed" | "cancelled" | "rejected";
+            status: "pending" | "pending_approval" | "held" | "running" | "success" | "failed" | "cancelled" | "rejected";
             attempt: number;
             trigger_type: string;
             triggered_at: string;
@@ -7398,6 +7793,11 @@ export interface components {
             decided_by: string | null;
             decision_message: string | null;
             decided_at: string | null;
+            /**
+             * @description Why a `held` run waits: its endpoint's circuit is open (`circuit_open`), an operator disabled the endpoint (`endpoint_disabled`), or an older run of its FIFO key is unfinished (`fifo`). Null otherwise.
+             * @enum {string|null}
+             */
+            held_reason: "circuit_open" | "endpoint_disabled" | "fifo" | null;
         };
         RunDetail: {
             run: components["schemas"]["ActionRun"];

@@ -27,6 +27,13 @@ export interface Released {
   wake: string[];
 }
 
+/**
+ * The rate window is this much longer than the period: an admitted delivery leaves a few
+ * milliseconds to tens of milliseconds later (claim, render), so a window of exactly one period
+ * at the gate could show one request too many in some period at the receiver. 5 %.
+ */
+export const RATE_WINDOW_MARGIN = 1.05;
+
 /** Longest a run waiting for a concurrency slot sleeps before asking again (it is also woken at once when a slot frees). */
 export const CONCURRENCY_RECHECK_MS = 30_000;
 
@@ -43,7 +50,7 @@ const one = (sql: SqlStorage, q: string, ...b: unknown[]) => Number(sql.exec<{ n
 
 /**
  * One admission step. Guarantees:
- * - rate: at most `count` admissions in any window of `periodMs` (admission times are this
+ * - rate: at most `count` admissions in any window of `periodMs` × RATE_WINDOW_MARGIN (admission times are this
  *   object's clock; a refused run is told when a slot is expected, spread over the period
  *   behind the runs already waiting, so waiting runs do not all wake at once);
  * - concurrency: at most `maxConcurrency` admitted runs hold a slot; a slot is held until
@@ -51,8 +58,8 @@ const one = (sql: SqlStorage, q: string, ...b: unknown[]) => Number(sql.exec<{ n
  * - the same run admitted twice holds one slot and counts once.
  */
 export function gateHere(sql: SqlStorage, op: GateOp, now = Date.now()): GateDecision | Released {
-  const period = op.limits.rate?.periodMs ?? 0;
-  sql.exec("DELETE FROM gate_slots WHERE until < ? AND at < ?", now, now - Math.max(period, 60_000));
+  const period = Math.ceil((op.limits.rate?.periodMs ?? 0) * RATE_WINDOW_MARGIN);
+  sql.exec("DELETE FROM gate_slots WHERE until < ? AND at < ?", now, now - Math.max(period, 63_000));
   sql.exec("DELETE FROM gate_waiting WHERE due < ?", now - 600_000);
   if (op.op === "release") return release(sql, op, now);
   const { rate, maxConcurrency, leaseMs } = op.limits;
@@ -67,12 +74,13 @@ export function gateHere(sql: SqlStorage, op: GateOp, now = Date.now()): GateDec
     }
   }
   if (rate) {
-    const inWindow = sql.exec<{ at: number }>("SELECT at FROM gate_slots WHERE at > ? ORDER BY at ASC", now - rate.periodMs).toArray();
+    const window = Math.ceil(rate.periodMs * RATE_WINDOW_MARGIN);
+    const inWindow = sql.exec<{ at: number }>("SELECT at FROM gate_slots WHERE at > ? ORDER BY at ASC", now - window).toArray();
     if (inWindow.length >= rate.count) {
       const ahead = one(sql, "SELECT count(*) AS n FROM gate_waiting WHERE kind = 'rate' AND due > ?", now);
       // The oldest admission in the window frees the next slot; each `count` runs already waiting push it one period on.
-      const freeAt = inWindow[inWindow.length - rate.count]!.at + rate.periodMs;
-      const due = freeAt + Math.floor(ahead / rate.count) * rate.periodMs + Math.floor(((ahead % rate.count) * rate.periodMs) / rate.count);
+      const freeAt = inWindow[inWindow.length - rate.count]!.at + window;
+      const due = freeAt + Math.floor(ahead / rate.count) * window + Math.floor(((ahead % rate.count) * window) / rate.count);
       sql.exec("INSERT INTO gate_waiting (run_id, kind, due) VALUES (?, 'rate', ?)", op.runId, due);
       return { admitted: false, delayMs: Math.max(due - now, 1000), reason: "rate_limit" };
     }

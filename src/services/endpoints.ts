@@ -154,6 +154,15 @@ async function findEndpoint(ctx: Ctx, orgId: string, workspaceId: string, appId:
   return row;
 }
 
+/** The org's endpoint by id alone, for faces that address it without its app path (viewer+; another org's id is the same 404). */
+export async function findEndpointOfOrg(ctx: Ctx, orgId: string, endpointId: string): Promise<Row> {
+  await gateOrg(ctx, orgId);
+  const row = await ctx.db.select().from(endpoints).where(inOrg(endpoints, orgId, eq(endpoints.endpointId, endpointId))).get();
+  if (!row) throw notFound("endpoint");
+  assertRole(ctx.actor, "viewer");
+  return row;
+}
+
 /** Reads one endpoint (viewer+). */
 export async function getEndpoint(ctx: Ctx, orgId: string, workspaceId: string, appId: string, endpointId: string): Promise<EndpointOut> {
   await gateOrg(ctx, orgId);

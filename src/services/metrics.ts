@@ -126,6 +126,13 @@ export interface EndpointHealth {
   /** The error of the latest failed attempt in the window (even if a later one succeeded), and when. */
   last_error: string | null;
   last_error_at: string | null;
+  workspace_id: string;
+  /** The circuit now: closed, open, half_open or disabled (see services/circuit.ts), and why. */
+  circuit_state: "closed" | "open" | "half_open" | "disabled";
+  circuit_reason: string | null;
+  consecutive_failures: number;
+  /** Runs waiting on this endpoint now (status `held`: circuit open, disabled, or FIFO). */
+  held_runs: number;
 }
 
 /**
@@ -139,8 +146,15 @@ export async function endpointHealth(ctx: Ctx, orgId: string, q: { since?: strin
   await openOrg(ctx, orgId, "viewer");
   const w = metricsWindow(q);
   const inWindow = inOrg(runs, orgId, gte(runs.triggeredAt, w.since), lt(runs.triggeredAt, w.until), inArray(runs.status, ["success", "failed"]));
-  const [eps, agg, last, lastFailure] = await ctx.db.batch([
-    ctx.db.select({ endpointId: endpoints.endpointId, appId: endpoints.appId, name: endpoints.name, url: endpoints.url }).from(endpoints).where(inOrg(endpoints, orgId)).limit(500),
+  const [eps, agg, last, lastFailure, held] = await ctx.db.batch([
+    ctx.db
+      .select({
+        endpointId: endpoints.endpointId, appId: endpoints.appId, workspaceId: endpoints.workspaceId, name: endpoints.name, url: endpoints.url,
+        circuitState: endpoints.circuitState, circuitReason: endpoints.circuitReason, consecutiveFailures: endpoints.consecutiveFailures,
+      })
+      .from(endpoints)
+      .where(inOrg(endpoints, orgId))
+      .limit(500),
     ctx.db
       .select({
         endpointId: actions.endpointId,
@@ -154,7 +168,14 @@ export async function endpointHealth(ctx: Ctx, orgId: string, q: { since?: strin
       .groupBy(actions.endpointId),
     latestPerEndpoint(ctx, inWindow),
     latestPerEndpoint(ctx, and(inWindow, eq(runs.status, "failed"))!),
+    ctx.db
+      .select({ endpointId: actions.endpointId, n: sql<number>`count(*)` })
+      .from(runs)
+      .innerJoin(actions, and(eq(actions.orgId, runs.orgId), eq(actions.actionId, runs.actionId)))
+      .where(inOrg(runs, orgId, eq(runs.status, "held")))
+      .groupBy(actions.endpointId),
   ]);
+  const byHeld = new Map(held.map((h) => [h.endpointId, Number(h.n)]));
   const byAgg = new Map(agg.map((a) => [a.endpointId, a]));
   const byLast = new Map(last.map((l) => [l.endpointId, l]));
   const byFailure = new Map(lastFailure.map((l) => [l.endpointId, l]));
@@ -171,6 +192,8 @@ export async function endpointHealth(ctx: Ctx, orgId: string, q: { since?: strin
         success_rate: attempts ? succeeded / attempts : null,
         avg_latency_ms: a?.avg == null ? null : Math.round(a.avg * 1000),
         last_status: l?.status ?? null, last_at: l?.at ?? null, last_error: f?.error ?? null, last_error_at: f?.at ?? null,
+        workspace_id: e.workspaceId, circuit_state: e.circuitState, circuit_reason: e.circuitReason, consecutive_failures: e.consecutiveFailures,
+        held_runs: byHeld.get(e.endpointId) ?? 0,
       };
     })
     .sort((x, y) => y.failed - x.failed || y.attempts - x.attempts || x.name.localeCompare(y.name));

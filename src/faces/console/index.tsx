@@ -8,7 +8,7 @@ import { resolveBearer } from "../../services/tokens";
 import { actionPage, actionsPage, runActionNow } from "./actions";
 import { approvalsPage, decideAction } from "./approvals";
 import type { CC, ConsoleEnv } from "./context";
-import { endpointsPage } from "./endpoints";
+import { endpointsPage, endpointStateAction } from "./endpoints";
 import { eventPage, replayAction } from "./event";
 import { eventsPage } from "./events";
 import { Layout } from "./layout";
@@ -90,6 +90,7 @@ consoleRouter.post("/console/actions/:action_id/run", runActionNow);
 consoleRouter.get("/console/pipelines", pipelinesPage);
 consoleRouter.post("/console/pipelines/:pipeline_id/:op{run|stop|reset|approve|reject}", pipelineAction);
 consoleRouter.get("/console/endpoints", endpointsPage);
+consoleRouter.post("/console/endpoints/:endpoint_id/:op{enable|disable}", (c) => endpointStateAction(c, c.req.param("op") as "enable" | "disable"));
 consoleRouter.all("/console/*", (c) => problem(c, 404, "Not found", "There is no console page here."));
 
 consoleRouter.onError((err, c) => {

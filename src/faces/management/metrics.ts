@@ -28,6 +28,11 @@ const EndpointHealthOut = z
   .object({
     endpoint_id: z.string(), app_id: z.string(), name: z.string(), url: z.string(), attempts: z.number().int(), succeeded: z.number().int(), failed: z.number().int(),
     success_rate: z.number().nullable(), avg_latency_ms: z.number().nullable(), last_status: z.number().int().nullable(), last_at: z.string().nullable(), last_error: z.string().nullable(), last_error_at: z.string().nullable(),
+    workspace_id: z.string(),
+    circuit_state: z.enum(["closed", "open", "half_open", "disabled"]).openapi({ description: "The endpoint's circuit now" }),
+    circuit_reason: z.string().nullable(),
+    consecutive_failures: z.number().int(),
+    held_runs: z.number().int().openapi({ description: "Runs held on this endpoint now (circuit open, disabled, FIFO)" }),
   })
   .openapi("EndpointHealth");
 

@@ -42,7 +42,7 @@ const EndpointFields = {
       enabled: z.boolean().optional().openapi({ description: "Default: true" }),
       failure_threshold: z.number().int().min(1).max(1000).optional().openapi({ description: "Consecutive failed attempts that open the circuit. Default: 20" }),
       failing_for_seconds: z.number().int().min(60).max(2_592_000).optional().openapi({ description: "Open also after failing everything this long. Default: 86400 (24 h)" }),
-      probe_interval_seconds: z.number().int().min(60).max(3600).optional().openapi({ description: "First wait before probing an open circuit; doubles per failed probe, at most 1 h. Default: 60" }),
+      probe_interval_seconds: z.number().int().min(10).max(3600).optional().openapi({ description: "First wait before probing an open circuit (the minute cron probes, so below 60 s only manual cron runs see a difference); doubles per failed probe, at most 1 h. Default: 60" }),
     })
     .strict()
     .openapi("CircuitBreakerIn", { description: "Partial: absent fields keep their value (or default)" }),
