@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { redriveJobs } from "../services/jobs";
 import { claimDueTriggers } from "../services/polling";
 import { purgeExpired, type PurgeResult } from "../services/retention";
 import { claimDueActions } from "../services/schedules";
@@ -7,12 +8,13 @@ import { sweep, type SweepResult } from "../services/sweeper";
 /**
  * The minute Cron Trigger: claims due scheduled actions, polling triggers and scheduled
  * triggers in D1 and enqueues them, then sweeps (re-drives stuck runs, unrouted events, lost
- * slots and stalled pipelines: services/sweeper.ts) and purges what retention says has
+ * slots and stalled pipelines: services/sweeper.ts), re-drives bulk jobs whose step was lost
+ * (services/jobs.ts) and purges what retention says has
  * expired (services/retention.ts, bounded per invocation). Safe to run twice for the same minute:
  * claims are atomic UPDATE … RETURNING, so a slot is claimed once, and every re-drive is
  * idempotent. A failing part is logged and does not stop the others.
  */
-export async function onMinute(controller: ScheduledController, env: Env): Promise<{ actions: number; triggers: number; swept: SweepResult | null; purged: PurgeResult | null }> {
+export async function onMinute(controller: ScheduledController, env: Env): Promise<{ actions: number; triggers: number; swept: SweepResult | null; jobs: number; purged: PurgeResult | null }> {
   const now = new Date(controller.scheduledTime);
   const part = async <T>(name: string, p: Promise<T>, fallback: T): Promise<T> => {
     try {
@@ -22,12 +24,13 @@ export async function onMinute(controller: ScheduledController, env: Env): Promi
       return fallback;
     }
   };
-  const [actions, triggers, swept, purged] = await Promise.all([
+  const [actions, triggers, swept, jobs, purged] = await Promise.all([
     part("claimDueActions", claimDueActions(env, now), 0),
     part("claimDueTriggers", claimDueTriggers(env, now), 0),
     part<SweepResult | null>("sweep", sweep(env, now), null),
+    part("redriveJobs", redriveJobs(env, now), 0),
     part<PurgeResult | null>("purgeExpired", purgeExpired(env, now), null),
   ]);
-  console.log(JSON.stringify({ level: "info", msg: "minute cron", actions, triggers, swept, purged }));
-  return { actions, triggers, swept, purged };
+  console.log(JSON.stringify({ level: "info", msg: "minute cron", actions, triggers, swept, jobs, purged }));
+  return { actions, triggers, swept, jobs, purged };
 }

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { handleRunDeliver } from "../services/delivery";
+import { handleJobStep } from "../services/jobs";
 import { handlePipelineAdvance } from "../services/pipeline-engine";
 import { handleTriggerPoll, handleTriggerTick } from "../services/polling";
 import { handleEventRoute } from "../services/routing";
@@ -17,4 +18,5 @@ export const taskHandlers: Handlers = {
   "trigger.poll": handleTriggerPoll,
   "trigger.tick": handleTriggerTick,
   "pipeline.advance": handlePipelineAdvance,
+  "job.step": handleJobStep,
 };

@@ -17,5 +17,7 @@ export const Task = z.discriminatedUnion("kind", [
   z.object({ v: z.literal(1), kind: z.literal("trigger.tick"), project_trigger_id: z.string(), due_at: z.string() }),
   /** Move a pipeline run forward after a step finished or a gate was decided. */
   z.object({ v: z.literal(1), kind: z.literal("pipeline.advance"), pipeline_run_id: z.string() }),
+  /** Work the next batch of a bulk job (runs retry, events replay). */
+  z.object({ v: z.literal(1), kind: z.literal("job.step"), job_id: z.string() }),
 ]);
 export type Task = z.infer<typeof Task>;
