@@ -1,7 +1,7 @@
 import { and, asc, count, eq, gt, gte, lt, lte, or, isNull, sql, type SQL } from "drizzle-orm";
 import { invalid } from "../core/errors";
 import type { Db } from "../db/client";
-import { events, runs } from "../db/schema";
+import { actions, endpoints, events, runs, triggers } from "../db/schema";
 import { inOrg } from "../db/scope";
 import type { JOB_KINDS } from "../db/tables/jobs";
 
@@ -90,6 +90,22 @@ function eventsWhere(orgId: string, f: FrozenFilter): SQL {
     f.since ? gte(events.receivedAt, f.since) : undefined,
     lt(events.receivedAt, f.until),
   );
+}
+
+/**
+ * Checks the ids a filter names (`action_id`, `endpoint_id`, `trigger_id`) against the org, as
+ * every body field naming a resource does: one of another org and one that does not exist are
+ * the same 422 at `["body","filter",<field>]`, so a job never silently matches nothing.
+ */
+export async function checkFilterIds(db: Db, orgId: string, f: FrozenFilter): Promise<void> {
+  const probes = [
+    f.action_id ? { field: "action_id", what: "action", q: db.select({ id: actions.actionId }).from(actions).where(inOrg(actions, orgId, eq(actions.actionId, f.action_id))) } : null,
+    f.endpoint_id ? { field: "endpoint_id", what: "endpoint", q: db.select({ id: endpoints.endpointId }).from(endpoints).where(inOrg(endpoints, orgId, eq(endpoints.endpointId, f.endpoint_id))) } : null,
+    f.trigger_id ? { field: "trigger_id", what: "trigger", q: db.select({ id: triggers.projectTriggerId }).from(triggers).where(inOrg(triggers, orgId, eq(triggers.projectTriggerId, f.trigger_id))) } : null,
+  ];
+  for (const p of probes) {
+    if (p && !(await p.q.limit(1)).length) throw invalid(["body", "filter", p.field], `${p.what} not found in this org`, f[p.field]);
+  }
 }
 
 /** How many items a frozen filter matches for a job created at `asOf` (one COUNT, tenant-scoped). */

@@ -13,7 +13,7 @@ import type { Env } from "../env";
 import type { Task } from "../queue/messages";
 import { sendInChunks } from "../queue/send";
 import { replayEventOnce } from "./events";
-import { countMatches, freezeFilter, nextMatches, type EventJobFilterIn, type FrozenFilter, type JobKind, type RunJobFilterIn } from "./job-filters";
+import { checkFilterIds, countMatches, freezeFilter, nextMatches, type EventJobFilterIn, type FrozenFilter, type JobKind, type RunJobFilterIn } from "./job-filters";
 import { gateOrg, openOrg } from "./orgs";
 import { pageOf, type PageIn } from "./paging";
 import { retryRun } from "./runs";
@@ -61,7 +61,8 @@ export type JobCreated = { dry_run: true; total: number } | { dry_run: false; jo
 /**
  * Creates a bulk job over the org's runs (`runs.retry`) or events (`events.replay`), runner+
  * (another org is 404 before the role is checked). The filter is frozen at this instant
- * (job-filters.ts: `until` = min(given, now)) and `total` counted once. A dry run answers the
+ * (job-filters.ts: `until` = min(given, now); an action, endpoint or trigger id not of this org
+ * is a 422) and `total` counted once. A dry run answers the
  * count and writes nothing. Otherwise the job is stored `queued` and its first `job.step`
  * enqueued; if the queue refuses, the job is left `failed` with the reason and a 503
  * `queue_unavailable` is thrown (nothing was worked).
@@ -70,6 +71,7 @@ export async function createJob(ctx: Ctx, orgId: string, kind: JobKind, input: {
   await openOrg(ctx, orgId, "runner");
   const at = nowIso();
   const filter = freezeFilter(kind, input.filter, at);
+  await checkFilterIds(ctx.db, orgId, filter);
   const total = await countMatches(ctx.db, orgId, kind, filter, at);
   if (input.dry_run) return { dry_run: true, total };
   const row: JobRow = {

@@ -14,7 +14,7 @@ import { handleRunDeliver } from "../../../src/services/delivery";
 import { handleJobStep, JOB_BATCH } from "../../../src/services/jobs";
 import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
 import { seedEvent, seedRun } from "../console/seed";
-import { makeAction } from "../durable/helpers";
+import { makeAction, makeTrigger } from "../durable/helpers";
 
 type Sent = { kind: string; [k: string]: any };
 let sent: Sent[];
@@ -218,7 +218,13 @@ describe("POST /v1/orgs/{org_id}/runs/retry", () => {
     expect(await count({ since: at(2) })).toBe(3);
     expect(await count({ until: at(2) })).toBe(1);
     expect(await count({ since: at(2), until: at(3) })).toBe(1);
-    expect(await count({ action_id: "nonexistent" })).toBe(0);
+    // An id that is not of this org (another org's, or none) is a 422 on that field, the same for both.
+    const other = await withFailedRuns(1);
+    for (const filter of [{ action_id: other.actionId }, { action_id: uuidv7() }, { endpoint_id: other.endpointId }]) {
+      const r = await retry(t, { filter, dry_run: true });
+      expect(r.status).toBe(422);
+      expect(r.body.detail[0]).toMatchObject({ loc: ["body", "filter", Object.keys(filter)[0]], msg: expect.stringMatching(/not found in this org/) });
+    }
     // A job over successes retries nothing: each match is skipped.
     const ok = await retry(t, { filter: { status: "success" } });
     await drain();
@@ -282,6 +288,8 @@ describe("POST /v1/orgs/{org_id}/runs/retry", () => {
       expect(Object.keys(r.body.detail[0]).sort()).toEqual(["ctx", "input", "loc", "msg", "type"]);
       expect(r.body.detail[0]).toMatchObject({ msg: expect.any(String), type: expect.any(String), ctx: expect.any(Object) });
     }
+    const foreign = await replay(t, { filter: { trigger_id: uuidv7() } });
+    expect([foreign.status, foreign.body.detail[0].loc]).toEqual([422, ["body", "filter", "trigger_id"]]);
     const ev = await replay(t, { filter: { status: "received" } });
     expect(ev.status).toBe(422);
     expect(ev.body.detail[0].loc).toEqual(["body", "filter", "status"]);
@@ -321,20 +329,22 @@ describe("job routes: roles and tenancy", () => {
 describe("POST /v1/orgs/{org_id}/events/replay", () => {
   it("makes one copy per matched event, even when steps are duplicated; filters on trigger, status, type and time", async () => {
     const t = await makeTenant("replay");
-    const e1 = await seedEvent(t, { receivedAt: at(1), projectTriggerId: "trg-a", eventType: "invoice.paid" });
-    const e2 = await seedEvent(t, { receivedAt: at(2), projectTriggerId: "trg-a", eventType: "invoice.void", status: "unmatched" });
-    const e3 = await seedEvent(t, { receivedAt: at(3), projectTriggerId: "trg-b", eventType: "invoice.paid" });
-    const purged = await seedEvent(t, { receivedAt: at(4), projectTriggerId: "trg-a", body: "", bodyPurgedAt: at(5) });
+    const trigger = () => makeTrigger(t, { providerId: "webhook", triggerId: "on_any_event", type: "webhook", config: {} });
+    const [trgA, trgB] = [await trigger(), await trigger()];
+    const e1 = await seedEvent(t, { receivedAt: at(1), projectTriggerId: trgA, eventType: "invoice.paid" });
+    const e2 = await seedEvent(t, { receivedAt: at(2), projectTriggerId: trgA, eventType: "invoice.void", status: "unmatched" });
+    const e3 = await seedEvent(t, { receivedAt: at(3), projectTriggerId: trgB, eventType: "invoice.paid" });
+    const purged = await seedEvent(t, { receivedAt: at(4), projectTriggerId: trgA, body: "", bodyPurgedAt: at(5) });
     const count = async (filter: object) => (await replay(t, { filter, dry_run: true })).body.total;
     expect(await count({})).toBe(4);
-    expect(await count({ trigger_id: "trg-a" })).toBe(3);
+    expect(await count({ trigger_id: trgA })).toBe(3);
     expect(await count({ status: "unmatched" })).toBe(1);
     expect(await count({ event_type: "invoice.paid" })).toBe(2);
     expect(await count({ since: at(2), until: at(4) })).toBe(2);
 
-    const res = await replay(t, { filter: { trigger_id: "trg-a" } });
+    const res = await replay(t, { filter: { trigger_id: trgA } });
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ kind: "events.replay", total: 3, filter: { trigger_id: "trg-a", until: res.body.created_at } });
+    expect(res.body).toMatchObject({ kind: "events.replay", total: 3, filter: { trigger_id: trgA, until: res.body.created_at } });
     await Promise.all([step(res.body.job_id), step(res.body.job_id)]);
     await drain();
     // And once more after the end (a late redelivery): nothing changes.
@@ -343,7 +353,7 @@ describe("POST /v1/orgs/{org_id}/events/replay", () => {
     expect(job).toMatchObject({ status: "succeeded", total: 3, done: 2, failed: 0, skipped: 1 });
     const copies = await db().select().from(events).where(and(eq(events.orgId, t.orgId), inArray(events.replayOf, [e1, e2, e3, purged])));
     expect(copies.map((c) => c.replayOf).sort()).toEqual([e1, e2].sort());
-    expect(copies.every((c) => c.status === "received" && c.projectTriggerId === "trg-a")).toBe(true);
+    expect(copies.every((c) => c.status === "received" && c.projectTriggerId === trgA)).toBe(true);
     expect(sentOf("event.route").map((s) => s.event_id).sort()).toEqual(copies.map((c) => c.eventId).sort());
   });
 });
