@@ -90,6 +90,7 @@ export const MUTANTS = [
   // --- bulk jobs: the batch commit's guard, the claim's lease, the frozen set ---
   { id: "job-commit-unguarded", file: "src/services/jobs.ts", find: ".where(heldBatch)", replace: ".where(eq(jobs.jobId, job.jobId))", tests: JOBS },
   { id: "job-claim-ignores-lease", file: "src/services/jobs.ts", find: "onCursor, or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, at))", replace: "onCursor", tests: JOBS },
+  { id: "job-replay-key-unstable", file: "src/services/jobs.ts", find: "`job:${job.jobId}:${id}`", replace: "`job:${job.jobId}:${crypto.randomUUID()}`", tests: JOBS },
   { id: "job-until-not-frozen", file: "src/services/job-filters.ts", find: "const until = given && given < asOf ? given : asOf;", replace: 'const until = given ?? "9999-12-31T00:00:00.000Z";', tests: JOBS },
   { id: "forward-viewer-records", file: "src/services/event-forwards.ts", find: 'assertRole(ctx.actor, "runner");', replace: 'assertRole(ctx.actor, "viewer");', tests: FORWARDS },
 ];

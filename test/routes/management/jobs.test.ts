@@ -357,3 +357,26 @@ describe("POST /v1/orgs/{org_id}/events/replay", () => {
     expect(sentOf("event.route").map((s) => s.event_id).sort()).toEqual(copies.map((c) => c.eventId).sort());
   });
 });
+
+describe("events replay job: a batch worked twice", () => {
+  it("a step overtaken mid-batch still leaves exactly one copy per event (the job's replay key)", async () => {
+    const t = await makeTenant("replay-twice");
+    const trg = await makeTrigger(t, { providerId: "webhook", triggerId: "on_any_event", type: "webhook", config: {} });
+    const originals = [await seedEvent(t, { receivedAt: at(1), projectTriggerId: trg }), await seedEvent(t, { receivedAt: at(2), projectTriggerId: trg })];
+    const id = (await replay(t, { filter: { trigger_id: trg } })).body.job_id;
+    let nested = false;
+    onSend = async (task) => {
+      if (task.kind !== "event.route" || nested) return;
+      nested = true;
+      // The first step looks dead after its first replay: a re-driven step redoes the whole batch.
+      await db().update(jobs).set({ leaseUntil: new Date(Date.now() - 1000).toISOString() }).where(eq(jobs.jobId, id));
+      await step(id);
+    };
+    await drain();
+    expect(nested).toBe(true);
+    const copies = await db().select().from(events).where(and(eq(events.orgId, t.orgId), inArray(events.replayOf, originals)));
+    expect(copies.map((c) => c.replayOf).sort()).toEqual([...originals].sort());
+    const job = (await jobRow(id))!;
+    expect(job).toMatchObject({ status: "succeeded", total: 2, done: 2, failed: 0, skipped: 0 });
+  });
+});
