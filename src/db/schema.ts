@@ -16,3 +16,4 @@ export * from "./tables/pipeline-runs";
 export * from "./tables/audit-log";
 export * from "./tables/ended-sessions";
 export * from "./tables/event-forwards";
+export * from "./tables/jobs";

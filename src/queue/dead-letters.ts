@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { nowIso } from "../core/ids";
 import { MAX_RECOVERIES, overdueAfterSeconds, plusSeconds } from "../core/recovery";
 import { getDb, type Db } from "../db/client";
-import { actions, events, executions, pipelineRuns, runs, triggers } from "../db/schema";
+import { actions, events, executions, jobs, pipelineRuns, runs, triggers } from "../db/schema";
 import type { Env } from "../env";
 import { afterCompletion, completionStatements } from "../services/executions";
 import { Task } from "./messages";
@@ -25,6 +25,7 @@ const DEAD = "its task failed on every queue attempt and was dead-lettered";
  *   sweeper fires it (once: executions are unique per slot).
  * - `trigger.tick`: `last_error` on the trigger; the claimed slot is re-driven the same way.
  * - `trigger.poll`: `last_error` on the trigger, and it is due again at once.
+ * - `job.step`: `error` on the job, which stays open, so the minute cron re-drives it.
  * A failure while settling one message is logged and does not stop the others.
  */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -91,6 +92,9 @@ async function settle(env: Env, db: Db, task: Task): Promise<void> {
       return;
     case "trigger.poll":
       await db.update(triggers).set({ lastError: `poll ${DEAD} at ${at}; polled again at the next minute`, nextDueAt: at }).where(and(eq(triggers.projectTriggerId, task.project_trigger_id), eq(triggers.status, "ENABLED")));
+      return;
+    case "job.step":
+      await db.update(jobs).set({ error: `a step ${DEAD} at ${at}; the minute cron re-drives it` }).where(and(eq(jobs.jobId, task.job_id), inArray(jobs.status, ["queued", "running"])));
       return;
   }
 }

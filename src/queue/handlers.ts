@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import { handleEndpointDrain } from "../services/circuit";
 import { handleRunDeliver } from "../services/delivery";
+import { handleJobStep } from "../services/jobs";
 import { handlePipelineAdvance } from "../services/pipeline-engine";
 import { handleTriggerPoll, handleTriggerTick } from "../services/polling";
 import { handleEventRoute } from "../services/routing";
@@ -19,4 +20,5 @@ export const taskHandlers: Handlers = {
   "trigger.tick": handleTriggerTick,
   "pipeline.advance": handlePipelineAdvance,
   "endpoint.drain": handleEndpointDrain,
+  "job.step": handleJobStep,
 };

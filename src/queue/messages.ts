@@ -19,5 +19,7 @@ export const Task = z.discriminatedUnion("kind", [
   z.object({ v: z.literal(1), kind: z.literal("pipeline.advance"), pipeline_run_id: z.string() }),
   /** Release the held runs of an endpoint whose circuit closed, one bounded batch per step. */
   z.object({ v: z.literal(1), kind: z.literal("endpoint.drain"), endpoint_id: z.string() }),
+  /** Work the next batch of a bulk job (runs retry, events replay). */
+  z.object({ v: z.literal(1), kind: z.literal("job.step"), job_id: z.string() }),
 ]);
 export type Task = z.infer<typeof Task>;

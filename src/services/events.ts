@@ -105,12 +105,37 @@ export async function replayEvent(ctx: Ctx, orgId: string, eventId: string): Pro
   await gateOrg(ctx, orgId);
   const row = await findEvent(ctx, orgId, eventId);
   assertRole(ctx.actor, "runner");
-  if (row.bodyPurgedAt) throw conflict(`the event's body was dropped by retention at ${row.bodyPurgedAt}; it cannot be replayed`);
   const copyId = uuidv7();
-  await ctx.db.insert(events).values({
-    ...row, eventId: copyId, dedupKey: `replay:${copyId}`, status: "received", matchedActions: null, routeError: null, routeAttempts: 0,
-    replayOf: row.eventId, receivedAt: nowIso(),
-  });
+  await copyAndRoute(ctx, orgId, row, copyId, `replay:${copyId}`);
+  return { event_id: copyId, replay_of: row.eventId, status: "replayed" };
+}
+
+/**
+ * Replays an event at most once per `key` (the bulk replay job passes `job:<job_id>:<event_id>`),
+ * exactly as replayEvent does otherwise. The copy's dedup key is `key`, and the events unique
+ * index `(project_trigger_id, dedup_key)` makes a second call with the same key store nothing:
+ * it answers `already` (a redelivered job step replays nothing twice). Errors as replayEvent
+ * (404, 409 for a dropped body, 503 when the queue refuses and the copy was removed).
+ */
+export async function replayEventOnce(ctx: Ctx, orgId: string, eventId: string, key: string): Promise<"replayed" | "already"> {
+  await gateOrg(ctx, orgId);
+  const row = await findEvent(ctx, orgId, eventId);
+  assertRole(ctx.actor, "runner");
+  return (await copyAndRoute(ctx, orgId, row, uuidv7(), key)) ? "replayed" : "already";
+}
+
+/** Stores the copy (unless `dedupKey` already exists for the trigger) and enqueues its routing; false when it existed. */
+async function copyAndRoute(ctx: Ctx, orgId: string, row: Row, copyId: string, dedupKey: string): Promise<boolean> {
+  if (row.bodyPurgedAt) throw conflict(`the event's body was dropped by retention at ${row.bodyPurgedAt}; it cannot be replayed`);
+  const stored = await ctx.db
+    .insert(events)
+    .values({
+      ...row, eventId: copyId, dedupKey, status: "received", matchedActions: null, routeError: null, routeAttempts: 0,
+      replayOf: row.eventId, receivedAt: nowIso(),
+    })
+    .onConflictDoNothing({ target: [events.projectTriggerId, events.dedupKey] })
+    .returning({ eventId: events.eventId });
+  if (stored.length === 0) return false;
   try {
     await ctx.env.TASKS.send({ v: 1, kind: "event.route", event_id: copyId });
   } catch (err) {
@@ -120,7 +145,7 @@ export async function replayEvent(ctx: Ctx, orgId: string, eventId: string): Pro
     const msg = "the work queue is unavailable; the event was not replayed — retry the call";
     throw new AppError("unavailable", msg, [{ loc: [], msg, type: "queue_unavailable", input: null, ctx: {} }]);
   }
-  return { event_id: copyId, replay_of: row.eventId, status: "replayed" };
+  return true;
 }
 
 /** A run an event caused, with its action's name. */

@@ -76,7 +76,7 @@ export async function updateOrg(ctx: Ctx, orgId: string, patch: { name?: string 
 const TENANT_TABLES = [
   schema.workspaces, schema.apps, schema.endpoints, schema.apiKeys, schema.users, schema.connections,
   schema.triggers, schema.events, schema.actions, schema.executions, schema.runs, schema.pipelines,
-  schema.pipelineRuns, schema.eventForwards,
+  schema.pipelineRuns, schema.eventForwards, schema.jobs,
 ] as const;
 
 /**

@@ -14,6 +14,7 @@ const CONSOLE = ["test/routes/console/console.test.ts"];
 const MCP = ["test/routes/mcp/mcp.test.ts"];
 const RETENTION = ["test/routes/management/retention.test.ts"];
 const FORWARDS = ["test/routes/management/forwards.test.ts"];
+const JOBS = ["test/routes/management/jobs.test.ts"];
 
 /** @type {{ id: string, file: string, find: string, replace: string, tests: string[] }[]} */
 export const MUTANTS = [
@@ -86,5 +87,10 @@ export const MUTANTS = [
   { id: "retention-events-any-org", file: "src/services/retention.ts", find: "DELETE FROM events WHERE org_id = ?1 AND event_id IN (\n  SELECT ev.event_id FROM events ev WHERE ev.org_id = ?1 AND", replace: "DELETE FROM events WHERE event_id IN (\n  SELECT ev.event_id FROM events ev WHERE", tests: RETENTION },
   // --- local forwards (switchyard listen): another org's event, the recording role ---
   { id: "forward-any-org-event", file: "src/services/event-forwards.ts", find: "where(inOrg(events, orgId, eq(events.eventId, eventId))).get();", replace: "where(eq(events.eventId, eventId)).get();", tests: FORWARDS },
+  // --- bulk jobs: the batch commit's guard, the claim's lease, the frozen set ---
+  { id: "job-commit-unguarded", file: "src/services/jobs.ts", find: ".where(heldBatch)", replace: ".where(eq(jobs.jobId, job.jobId))", tests: JOBS },
+  { id: "job-claim-ignores-lease", file: "src/services/jobs.ts", find: "onCursor, or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, at))", replace: "onCursor", tests: JOBS },
+  { id: "job-replay-key-unstable", file: "src/services/jobs.ts", find: "`job:${job.jobId}:${id}`", replace: "`job:${job.jobId}:${crypto.randomUUID()}`", tests: JOBS },
+  { id: "job-until-not-frozen", file: "src/services/job-filters.ts", find: "const until = given && given < asOf ? given : asOf;", replace: 'const until = given ?? "9999-12-31T00:00:00.000Z";', tests: JOBS },
   { id: "forward-viewer-records", file: "src/services/event-forwards.ts", find: 'assertRole(ctx.actor, "runner");', replace: 'assertRole(ctx.actor, "viewer");', tests: FORWARDS },
 ];

@@ -5,6 +5,7 @@ import { registerAuditLog } from "./audit-log";
 import { registerConnections } from "./connections";
 import { registerEndpoints } from "./endpoints";
 import { registerEvents } from "./events";
+import { registerJobs } from "./jobs";
 import { registerMetrics } from "./metrics";
 import { registerOAuth } from "./oauth";
 import { registerOrgs } from "./orgs";
@@ -15,7 +16,7 @@ import { registerWorkspaces } from "./workspaces";
 
 /**
  * The management face: orgs, workspaces, apps, endpoints, API keys, users, connections,
- * events, audit log, retention and the OAuth2 token endpoint. One file per resource registers its routes.
+ * events, audit log, retention, bulk jobs and the OAuth2 token endpoint. One file per resource registers its routes.
  */
 export const managementRouter = createRouter();
 registerOrgs(managementRouter);
@@ -31,3 +32,4 @@ registerOAuth(managementRouter);
 registerMetrics(managementRouter);
 registerRetention(managementRouter);
 registerOperational(managementRouter);
+registerJobs(managementRouter);

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { hashPassword } from "../../../src/core/crypto";
 import { nowIso, uuidv7 } from "../../../src/core/ids";
-import { actions, events, executions, pipelines, runs, triggers, users } from "../../../src/db/schema";
+import { actions, events, executions, jobs, pipelines, runs, triggers, users } from "../../../src/db/schema";
 import { db, makeConnection, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
 
 export interface Populated extends Tenant {
@@ -13,7 +13,7 @@ export interface Populated extends Tenant {
   secrets: string[];
 }
 
-/** One org with a workspace, app, endpoint (with secret), connection, user, trigger, event, action, run and pipeline. */
+/** One org with a workspace, app, endpoint (with secret), connection, user, trigger, event, action, run, pipeline and job. */
 export async function populateTenant(name: string): Promise<Populated> {
   const t = await makeTenant(name);
   const now = nowIso();
@@ -52,6 +52,10 @@ export async function populateTenant(name: string): Promise<Populated> {
     pipelineId, orgId: t.orgId, workspaceId: t.workspaceId, appId: t.appId, name: `${name}-pipeline`,
     steps: [{ name: "one", action_id: actionId }], createdBy: "fixture", createdAt: now, updatedAt: now,
   });
+  const jobId = uuidv7();
+  await db().insert(jobs).values({
+    jobId, orgId: t.orgId, kind: "runs.retry", filter: { status: "failed", until: now }, status: "succeeded", total: 0, createdBy: "fixture", createdAt: now, updatedAt: now, finishedAt: now,
+  });
   const keyId = (await env.DB.prepare("SELECT key_id FROM api_keys WHERE org_id = ? AND role = 'viewer'").bind(t.orgId).first<{ key_id: string }>())!.key_id;
   return {
     ...t,
@@ -59,7 +63,7 @@ export async function populateTenant(name: string): Promise<Populated> {
     ids: {
       org_id: t.orgId, workspace_id: t.workspaceId, app_id: t.appId, project_id: t.appId, endpoint_id: endpointId,
       connection_id: connectionId, user_id: userId, key_id: keyId, project_trigger_id: projectTriggerId, event_id: eventId,
-      action_id: actionId, run_id: runId, execution_id: executionId, pipeline_id: pipelineId, fleet_id: pipelineId,
+      action_id: actionId, run_id: runId, execution_id: executionId, pipeline_id: pipelineId, fleet_id: pipelineId, job_id: jobId,
     },
   };
 }

@@ -48,7 +48,7 @@ export const TENANT_IDS: Record<string, string> = {
   org_id: "org_id", workspace_id: "workspace_id", app_id: "app_id", project_id: "app_id", endpoint_id: "endpoint_id",
   connection_id: "connection_id", user_id: "user_id", key_id: "key_id", project_trigger_id: "project_trigger_id",
   webhook_id: "project_trigger_id", event_id: "event_id", action_id: "action_id", run_id: "run_id",
-  pipeline_id: "pipeline_id", fleet_id: "pipeline_id", trigger_ids: "project_trigger_id",
+  pipeline_id: "pipeline_id", fleet_id: "pipeline_id", trigger_ids: "project_trigger_id", job_id: "job_id",
 };
 /** `*_id` names that are not tenant resources: catalog names and free-form strings. */
 const FREE_IDS = new Set(["provider_id", "trigger_id", "namespace_id", "thread_id", "client_id", "actor_id", "target_id"]);
