@@ -4125,6 +4125,452 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org_id}/runs/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry runs in bulk (runner+)
+         * @description Retries the latest attempt of every execution matching the filter, as POST …/runs/{run_id}/retry does one. Matches are frozen at creation and worked in id order, 50 per queue step. Runner role or higher.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RunsRetryIn"];
+                };
+            };
+            responses: {
+                /** @description Dry run: the count only */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobDryRun"];
+                    };
+                };
+                /** @description Accepted: the job is queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description The work queue refused the job (it is left failed) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/events/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay events in bulk (runner+)
+         * @description Replays every matching event once (one new copy each), as POST …/events/{event_id}/replay does one. Matches are frozen at creation and worked in id order, 50 per queue step. Runner role or higher.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EventsReplayIn"];
+                };
+            };
+            responses: {
+                /** @description Dry run: the count only */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobDryRun"];
+                    };
+                };
+                /** @description Accepted: the job is queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description The work queue refused the job (it is left failed) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List jobs (newest first) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Maximum number of items to return (1-200) */
+                    limit?: number;
+                    /** @description Cursor for pagination (from previous response's next_cursor) */
+                    cursor?: string;
+                    kind?: "runs.retry" | "events.replay";
+                    status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                };
+                header?: never;
+                path: {
+                    org_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            total: number;
+                            has_more: boolean;
+                            next_cursor: string | null;
+                            jobs: components["schemas"]["Job"][];
+                        };
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a job and its progress */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_id: string;
+                    job_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org_id}/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job (runner+)
+         * @description The batch being worked is finished and recorded; no further batch runs. A finished job is a 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org_id: string;
+                    job_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Successful Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Job"];
+                    };
+                };
+                /** @description Missing or invalid bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Role does not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Not found (also for other tenants' ids) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description The job already finished */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+                /** @description Validation error */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HTTPValidationError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/providers/{provider_id}/triggers": {
         parameters: {
             query?: never;
@@ -7210,7 +7656,7 @@ export interface components {
             failure_threshold?: number;
             /** @description Open also after failing everything this long. Default: 86400 (24 h) */
             failing_for_seconds?: number;
-            /** @description First wait before probing an open circuit; doubles per failed probe, at most 1 h. Default: 60 */
+            /** @description First wait before probing an open circuit (the minute cron probes, so below 60 s only manual cron runs see a difference); doubles per failed probe, at most 1 h. Default: 60 */
             probe_interval_seconds?: number;
         };
         /** @description At most `count` deliveries per `period` (sliding window); the rest wait, never dropped. null: no limit (default) */
@@ -7533,6 +7979,92 @@ export interface components {
         };
         OperationalEndpointIn: {
             endpoint_id: string | null;
+        };
+        JobDryRun: {
+            /** @enum {boolean} */
+            dry_run: true;
+            total: number;
+        };
+        Job: {
+            job_id: string;
+            org_id: string;
+            /** @enum {string} */
+            kind: "runs.retry" | "events.replay";
+            /** @description The filter as frozen at creation (times in UTC, `until` always set, a retry's `status` defaulted) */
+            filter: {
+                [key: string]: string;
+            };
+            /**
+             * @description queued → running → succeeded | failed (the queue refused it at creation) | cancelled
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            /** @description Items matched at creation; at the end total = done + failed + skipped */
+            total: number;
+            done: number;
+            failed: number;
+            /** @description Matched but not eligible (not failed, a pipeline step, already retried, body dropped) or gone */
+            skipped: number;
+            /** @description The last processed item id (run_id or event_id) */
+            cursor: string | null;
+            created_by: string;
+            created_at: string;
+            updated_at: string;
+            finished_at: string | null;
+            /** @description Why the job failed, or the last item failure */
+            error: string | null;
+        };
+        RunsRetryIn: {
+            filter: components["schemas"]["RunsRetryFilter"];
+            /** @description true: only count the matches (200 {dry_run, total}); nothing is created. Default: false */
+            dry_run?: boolean;
+        };
+        RunsRetryFilter: {
+            /**
+             * @description The latest attempt's status. Default: failed (only failed runs are retried; other matches are skipped)
+             * @enum {string}
+             */
+            status?: "failed" | "success" | "cancelled" | "rejected";
+            /** @description Only runs of this action */
+            action_id?: string;
+            /** @description Only runs of actions pointing at this endpoint */
+            endpoint_id?: string;
+            /**
+             * @description Runs triggered at or after this ISO-8601 time
+             * @example 2026-01-31T12:00:00Z
+             */
+            since?: string;
+            /**
+             * @description Runs triggered before this ISO-8601 time (exclusive; at most the job's creation time, which is the default)
+             * @example 2026-01-31T12:00:00Z
+             */
+            until?: string;
+        };
+        EventsReplayIn: {
+            filter: components["schemas"]["EventsReplayFilter"];
+            /** @description true: only count the matches (200 {dry_run, total}); nothing is created. Default: false */
+            dry_run?: boolean;
+        };
+        EventsReplayFilter: {
+            /** @description Only events of this project_trigger_id */
+            trigger_id?: string;
+            /**
+             * @description Only events in this status (received events are still being routed and cannot be selected)
+             * @enum {string}
+             */
+            status?: "routed" | "unmatched" | "failed";
+            /** @description Only events of this type */
+            event_type?: string;
+            /**
+             * @description Events received at or after this ISO-8601 time
+             * @example 2026-01-31T12:00:00Z
+             */
+            since?: string;
+            /**
+             * @description Events received before this ISO-8601 time (exclusive; at most the job's creation time, which is the default)
+             * @example 2026-01-31T12:00:00Z
+             */
+            until?: string;
         };
         ProviderTrigger: {
             /** @enum {string} */
