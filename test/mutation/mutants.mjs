@@ -60,7 +60,7 @@ export const MUTANTS = [
   { id: "policy-shortest-prefix-wins", file: "src/core/outbound-policy.ts", find: ".sort((a, b) => b.bits - a.bits);", replace: ".sort((a, b) => a.bits - b.bits);", tests: POLICY },
   // --- leases, sweeper, dead letters, render budget ---
   { id: "lease-not-fenced", file: "src/services/delivery.ts", find: 'eq(runs.status, "running"), eq(runs.recoveries, run.recoveries))', replace: 'eq(runs.status, "running"))', tests: RECOVERY },
-  { id: "lease-without-margin", file: "src/services/delivery.ts", find: "+ ${LEASE_MARGIN_SECONDS}) || ' seconds')", replace: ") || ' seconds')", tests: RECOVERY },
+  { id: "lease-without-margin", file: "src/services/delivery-gate.ts", find: "+ ${LEASE_MARGIN_SECONDS}) || ' seconds')", replace: ") || ' seconds')", tests: RECOVERY },
   { id: "sweeper-ignores-lease-end", file: "src/services/sweeper.ts", find: "lt(runs.leaseUntil, at)", replace: "lt(runs.leaseUntil, plusSeconds(at, 3600))", tests: RECOVERY },
   { id: "sweeper-never-gives-up", file: "src/services/sweeper.ts", find: "if (run.recoveries >= MAX_RECOVERIES) {", replace: "if (false) {", tests: RECOVERY },
   { id: "sweeper-events-no-grace", file: "src/services/sweeper.ts", find: "${OVERDUE_GRACE_SECONDS} * (1 << min(${events.routeAttempts}, 10)), 86400) || ' seconds')`", replace: "0, 0) || ' seconds')`", tests: RECOVERY },
@@ -68,6 +68,12 @@ export const MUTANTS = [
   { id: "dlq-run-given-up-at-once", file: "src/queue/dead-letters.ts", find: "if (run.recoveries < MAX_RECOVERIES) {", replace: "if (false) {", tests: ["test/routes/actions/engine.test.ts"] },
   { id: "render-budget-unchecked", file: "src/core/templates.ts", find: "if (--budget.renders < 0)", replace: "if (false)", tests: RECOVERY },
   { id: "approval-refusal-throws", file: "src/services/executions.ts", find: 'console.error(JSON.stringify({ level: "error", msg: "approved run not enqueued; the sweeper will deliver it"', replace: 'throw err; console.error(JSON.stringify({ level: "error", msg: "approved run not enqueued; the sweeper will deliver it"', tests: RECOVERY },
+  // --- delivery control (issue 12) ---
+  { id: "circuit-never-holds", file: "src/services/delivery-gate.ts", find: "if (circuitBlocks(ep, run.runId) && (await holdForCircuit(db, ep, run.runId)))", replace: "if (false && circuitBlocks(ep, run.runId))", tests: ["test/routes/management/circuit.test.ts"] },
+  { id: "circuit-threshold-off-by-one", file: "src/services/circuit.ts", find: "consecutive_failures + 1 >= cb_failure_threshold", replace: "consecutive_failures >= cb_failure_threshold", tests: ["test/routes/management/circuit.test.ts"] },
+  { id: "fifo-claim-unguarded", file: "src/services/delivery-gate.ts", find: "fifo ? sql`NOT ${olderOpen(", replace: "false ? sql`NOT ${olderOpen(", tests: ["test/routes/management/flow.test.ts"] },
+  { id: "rate-window-doubled", file: "src/durable/endpoint-gate.ts", find: "if (inWindow.length >= rate.count) {", replace: "if (inWindow.length >= rate.count * 2) {", tests: ["test/routes/management/flow.test.ts"] },
+  { id: "concurrency-unbounded", file: "src/durable/endpoint-gate.ts", find: "if (busy >= maxConcurrency) {", replace: "if (busy > maxConcurrency) {", tests: ["test/routes/management/flow.test.ts"] },
   // --- tenancy and roles ---
   { id: "inOrg-drops-org", file: "src/db/scope.ts", find: "return and(eq(table.orgId, orgId), ...more) as SQL;", replace: "return and(...more) as SQL;", tests: TENANCY },
   { id: "assertRole-allows-all", file: "src/core/actor.ts", find: "if (ROLES.indexOf(actor.role) < ROLES.indexOf(min)) {", replace: "if (false) {", tests: TENANCY },
