@@ -61,6 +61,8 @@ export interface Recorded {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** When the receiver got it (ms since the epoch). */
+  at: number;
 }
 
 export type Reply = number | { status: number; body: string; contentType?: string };
@@ -81,6 +83,7 @@ export async function startReceiver(respond: (n: number, req: Recorded) => Reply
         path: req.url ?? "",
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
         body: Buffer.concat(chunks).toString("utf8"),
+        at: Date.now(),
       };
       requests.push(rec);
       const reply = respond(requests.length, rec);
