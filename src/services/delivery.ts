@@ -1,10 +1,10 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { decryptSecret } from "../core/crypto";
 import { nowIso, uuidv7 } from "../core/ids";
 import { outboundProblem } from "../core/outbound-policy";
 import { retryDelaySeconds } from "../core/retry";
 import { standardWebhookHeaders } from "../core/signing";
-import { LEASE_MARGIN_SECONDS, MAX_TIMEOUT_SECONDS, OVERDUE_GRACE_SECONDS, plusSeconds } from "../core/recovery";
+import { OVERDUE_GRACE_SECONDS, plusSeconds } from "../core/recovery";
 import { renderBudget, renderString, renderValue, TemplateError, type TemplateContext } from "../core/templates";
 import { getDb, type Db } from "../db/client";
 import { actions, endpoints, events, executions, runs, triggers } from "../db/schema";
@@ -200,10 +200,9 @@ export async function handleRunDeliver(env: Env, task: Extract<Task, { kind: "ru
   const run = gated.claimed;
   const started = run.startedAt ?? nowIso();
   const t0 = Date.now();
-  let l: Loaded | undefined = loaded;
+  const l = loaded;
   let result: { outcome: Outcome; rendered?: Rendered };
   try {
-    l ??= await load(db, run);
     await db.update(executions).set({ status: "running", updatedAt: started }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "pending")));
     result = await attempt(env, l, run);
   } catch (err) {

@@ -129,14 +129,14 @@ export async function createEndpoint(ctx: Ctx, orgId: string, workspaceId: strin
   checkUrl(ctx, input.url);
   const { plain, generated } = resolveSecret(input.secret);
   const t = nowIso();
-  let row: typeof endpoints.$inferInsert & Pick<Row, "endpointId"> = {
+  const values: typeof endpoints.$inferInsert = {
     endpointId: uuidv7(), orgId, workspaceId, appId, name: input.name, url: input.url, method: input.method ?? "POST",
     headers: input.headers ?? {}, secretEnc: plain ? await encryptSecret(ctx.env.ENCRYPTION_KEY, plain) : null,
     timeoutSeconds: input.timeout_seconds ?? 30, ...flowColumns(input), createdAt: t, updatedAt: t,
   };
-  await ctx.db.insert(endpoints).values(row);
-  row = (await ctx.db.select().from(endpoints).where(where(orgId, appId, row.endpointId)).get())!;
-  return generated && plain ? { ...out(row as Row), secret: plain } : out(row as Row);
+  // RETURNING gives the row with the circuit's column defaults, in the same statement.
+  const row = (await ctx.db.insert(endpoints).values(values).returning())[0]!;
+  return generated && plain ? { ...out(row), secret: plain } : out(row);
 }
 
 /** Lists an app's endpoints newest first (viewer+). */
