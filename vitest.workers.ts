@@ -15,6 +15,9 @@ export const TEST_SECRETS = {
   JWKS_URL: "",
   JWT_ISSUER: "",
   JWT_AUDIENCE: "",
+  // Stored in D1 before the answer, so a test can read an event right after posting it; the
+  // queue-first modes are tested on their own (test/routes/triggers/queue-first.test.ts).
+  INGEST_MODE: "d1",
 };
 
 /**

@@ -22,6 +22,8 @@ export interface Env {
   LARGE_BODY_RETENTION_DAYS?: string;
   /** Bytes above which an event body is large. Default: 65536. */
   LARGE_BODY_BYTES?: string;
+  /** How an accepted webhook is made durable before the 2xx: "queue" (default), "inbox" (npm start) or "d1" (see services/ingest-handoff.ts). */
+  INGEST_MODE?: string;
   /** External identity provider JWKS URL; when set, asymmetric JWTs from it are accepted. */
   JWKS_URL?: string;
   /** Required `iss` of external (JWKS_URL) tokens; empty = not checked. Default: "". */

@@ -34,3 +34,20 @@ export function toPage<T>(rows: T[], limit: number, total: number, idOf: (row: T
   const last = items[items.length - 1];
   return { total, has_more, next_cursor: has_more && last ? encodeCursor(idOf(last)) : null, items };
 }
+
+/** Cursor of a (time, id) ordered page: base64url of `<iso time>|<id>`. */
+export function encodeTimeCursor(at: string, id: string): string {
+  return encodeCursor(`${at}|${id}`);
+}
+
+/** Decodes a cursor from `encodeTimeCursor`; anything else is a 422 on `query.cursor`. */
+export function decodeTimeCursor(cursor: string | undefined | null): { at: string; id: string } | undefined {
+  if (!cursor) return undefined;
+  try {
+    const m = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\|([0-9a-f-]{36})$/i.exec(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")));
+    if (m) return { at: m[1]!, id: m[2]! };
+  } catch {
+    /* fall through */
+  }
+  throw invalid(["query", "cursor"], "cursor is not one this API issued; pass next_cursor from a previous page", cursor);
+}

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { superviseCircuits, superviseFifo } from "../services/circuit";
+import { kickInboxes } from "../services/ingest-handoff";
 import { redriveJobs } from "../services/jobs";
 import { claimDueTriggers } from "../services/polling";
 import { purgeExpired, type PurgeResult } from "../services/retention";
@@ -12,14 +13,15 @@ import { sweep, type SweepResult } from "../services/sweeper";
  * slots and stalled pipelines: services/sweeper.ts), re-drives bulk jobs whose step was lost
  * (services/jobs.ts), purges what retention says has expired (services/retention.ts, bounded
  * per invocation), probes open circuits, drains closed ones that still hold runs and releases
- * FIFO heads (services/circuit.ts). Safe to run twice for the same minute:
+ * FIFO heads (services/circuit.ts), and has every ingest inbox flush what it still holds
+ * (services/ingest-handoff.ts; `inbox` is how many acknowledged events wait for D1). Safe to run twice for the same minute:
  * claims are atomic UPDATE … RETURNING, so a slot is claimed once, and every re-drive is
  * idempotent. A failing part is logged and does not stop the others.
  */
 export async function onMinute(
   controller: ScheduledController,
   env: Env,
-): Promise<{ actions: number; triggers: number; swept: SweepResult | null; jobs: number; purged: PurgeResult | null; circuits: { probes: number; drains: number } | null; fifo: number }> {
+): Promise<{ actions: number; triggers: number; swept: SweepResult | null; jobs: number; purged: PurgeResult | null; circuits: { probes: number; drains: number } | null; fifo: number; inbox: number }> {
   const now = new Date(controller.scheduledTime);
   const part = async <T>(name: string, p: Promise<T>, fallback: T): Promise<T> => {
     try {
@@ -29,7 +31,7 @@ export async function onMinute(
       return fallback;
     }
   };
-  const [actions, triggers, swept, jobs, purged, circuits, fifo] = await Promise.all([
+  const [actions, triggers, swept, jobs, purged, circuits, fifo, inbox] = await Promise.all([
     part("claimDueActions", claimDueActions(env, now), 0),
     part("claimDueTriggers", claimDueTriggers(env, now), 0),
     part<SweepResult | null>("sweep", sweep(env, now), null),
@@ -37,7 +39,8 @@ export async function onMinute(
     part<PurgeResult | null>("purgeExpired", purgeExpired(env, now), null),
     part<{ probes: number; drains: number } | null>("superviseCircuits", superviseCircuits(env, now), null),
     part("superviseFifo", superviseFifo(env), 0),
+    part("kickInboxes", kickInboxes(env), 0),
   ]);
-  console.log(JSON.stringify({ level: "info", msg: "minute cron", actions, triggers, swept, jobs, purged, circuits, fifo }));
-  return { actions, triggers, swept, jobs, purged, circuits, fifo };
+  console.log(JSON.stringify({ level: "info", msg: "minute cron", actions, triggers, swept, jobs, purged, circuits, fifo, inbox }));
+  return { actions, triggers, swept, jobs, purged, circuits, fifo, inbox };
 }

@@ -11,6 +11,8 @@ import { decideRunHere, forgetHere, type DecisionResult, type ForgetOp, type Run
 import { pipelineOp, type PipelineOp, type PipelineOpResult } from "./pipeline-ops";
 import { gateHere, gateSchema, type GateDecision, type GateOp, type Released } from "./endpoint-gate";
 import { rateLimitHere, type Decision, type RateLimitOp } from "./rate-limit";
+import type { IngestedEvent } from "../engine/event-log";
+import { admitHere, FLUSH_DELAY_MS, flushHere, heldHere, inboxSchema, peekHere } from "./inbox";
 
 /** What one poll did. `error` is the upstream problem recorded as the trigger's last_error. */
 export type PollResult =
@@ -26,6 +28,8 @@ export type PollResult =
  */
 export class TriggerState extends DurableObject<Env> {
   private tail: Promise<unknown> = Promise.resolve();
+  /** True while this object knows an alarm is set (saves a storage read per admitted row). */
+  private alarmSet = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -36,6 +40,7 @@ export class TriggerState extends DurableObject<Env> {
       "CREATE TABLE IF NOT EXISTS gate_decisions (pipeline_run_id TEXT NOT NULL, step_index INTEGER NOT NULL, decision TEXT NOT NULL, decided_by TEXT NOT NULL, message TEXT, decided_at TEXT NOT NULL, PRIMARY KEY (pipeline_run_id, step_index))",
     );
     gateSchema(s);
+    inboxSchema(s);
   }
 
   /** Runs `fn` after every earlier operation of this object finished (FIFO). */
@@ -113,6 +118,57 @@ export class TriggerState extends DurableObject<Env> {
   /** One flow-control step of an endpoint (objects named `endpoint:<endpoint_id>`; see endpoint-gate.ts). */
   async gate(op: GateOp): Promise<GateDecision | Released> {
     return gateHere(this.ctx.storage.sql, op);
+  }
+
+  /**
+   * Holds verified deliveries in this inbox object (objects named `inbox:<shard>`; see
+   * inbox.ts) and makes sure a flush to D1 is scheduled. Durable when it returns. Returns,
+   * per row, whether the inbox already held that event (a replay before the flush).
+   */
+  async admit(rows: IngestedEvent[]): Promise<boolean[]> {
+    const dup = admitHere(this.ctx.storage.sql, rows);
+    if (!this.alarmSet) {
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
+      this.alarmSet = true;
+    }
+    return dup;
+  }
+
+  /**
+   * How many rows this inbox holds; when it holds any and no alarm is set (an alarm lost with
+   * a restart), sets one now. The minute cron calls it on every shard, so a held row is
+   * flushed within a minute even if its alarm never fires.
+   */
+  async kick(): Promise<number> {
+    const held = heldHere(this.ctx.storage.sql);
+    if (held > 0 && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now());
+      this.alarmSet = true;
+    }
+    return held;
+  }
+
+  /** A held (not yet flushed) event of `orgId`, or null: what `GET /events/{id}` shows before D1 has it. */
+  async peek(orgId: string, eventId: string): Promise<IngestedEvent | null> {
+    return peekHere(this.ctx.storage.sql, orgId, eventId);
+  }
+
+  /** Flushes the inbox to D1 (see flushHere); whatever is left gets a new alarm, so every held row is flushed eventually. */
+  override async alarm(): Promise<void> {
+    this.alarmSet = false;
+    let left: number;
+    try {
+      left = await this.serial(() => flushHere(this.ctx.storage.sql, this.env));
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", msg: "inbox flush failed; retried in 1 s", error: String(err) }));
+      await this.ctx.storage.setAlarm(Date.now() + 1000);
+      this.alarmSet = true;
+      return;
+    }
+    if (left > 0) {
+      await this.ctx.storage.setAlarm(Date.now());
+      this.alarmSet = true;
+    }
   }
 
   /** One failed-attempt limiter step (objects named `ratelimit:<key>`; see rate-limit.ts). */

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { taskHandlers } from "./handlers";
 import { retryDelaySeconds } from "../core/retry";
 import { handleEventRoutes } from "../services/routing";
+import { settleIngested } from "../services/event-store";
 
 /** How many messages of one batch are processed at once. */
 const CONCURRENCY = 8;
@@ -37,8 +38,9 @@ function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
  * message is sent to the dead-letter queue and acked, a failing one is retried with
  * backoff (the queue moves it to the DLQ after `max_retries`), and neither blocks the
  * rest of the batch. Each message has MESSAGE_BUDGET_MS and the batch BATCH_BUDGET_MS
- * (see above). `event.route` tasks of one batch are first routed together
- * (`handleEventRoutes`); if that fails, they fall back to one-by-one handling.
+ * (see above). `event.ingest` tasks of one batch are first stored together (one D1 batch)
+ * and routed (`settleIngested`), then `event.route` tasks are routed together
+ * (`handleEventRoutes`); if either fails, its tasks fall back to one-by-one handling.
  */
 export async function consumeTasks(batch: MessageBatch<unknown>, env: Env, budgets = { message: MESSAGE_BUDGET_MS, batch: BATCH_BUDGET_MS }): Promise<void> {
   const startedAt = Date.now();
@@ -53,13 +55,24 @@ export async function consumeTasks(batch: MessageBatch<unknown>, env: Env, budge
     await env.DLQ.send(msg.body as Task).catch(() => undefined);
     msg.ack();
   }
-  const routes = valid.filter((p) => p.task.kind === "event.route");
   let rest = valid;
+  const ingests = valid.filter((p) => p.task.kind === "event.ingest");
+  if (ingests.length > 0) {
+    try {
+      const rows = ingests.map((p) => (p.task as Extract<Task, { kind: "event.ingest" }>).event);
+      await bounded(settleIngested(env, rows, ingests.some((p) => p.msg.attempts > 1)), budgets.message);
+      for (const p of ingests) p.msg.ack();
+      rest = rest.filter((p) => p.task.kind !== "event.ingest");
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", msg: "batched ingest failed; storing one by one", events: ingests.length, error: String(err) }));
+    }
+  }
+  const routes = rest.filter((p) => p.task.kind === "event.route");
   if (routes.length > 1) {
     try {
       await bounded(handleEventRoutes(env, routes.map((p) => (p.task as Extract<Task, { kind: "event.route" }>).event_id)), budgets.message);
       for (const p of routes) p.msg.ack();
-      rest = valid.filter((p) => p.task.kind !== "event.route");
+      rest = rest.filter((p) => p.task.kind !== "event.route");
     } catch (err) {
       console.error(JSON.stringify({ level: "error", msg: "batched routing failed; routing one by one", error: String(err) }));
     }

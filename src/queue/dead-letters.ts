@@ -5,6 +5,9 @@ import { getDb, type Db } from "../db/client";
 import { actions, events, executions, jobs, pipelineRuns, runs, triggers } from "../db/schema";
 import type { Env } from "../env";
 import { afterCompletion, completionStatements } from "../services/executions";
+import { storeIngested, toRoute, type IngestedEvent } from "../engine/event-log";
+import { handleEventRoutes } from "../services/routing";
+import { admitToInbox } from "../services/ingest-handoff";
 import { Task } from "./messages";
 
 const DEAD = "its task failed on every queue attempt and was dead-lettered";
@@ -14,6 +17,9 @@ const DEAD = "its task failed on every queue attempt and was dead-lettered";
  * loops), and every kind of task ends visible in D1 — a status and a reason on the row it
  * was about — and, where re-driving is safe, is left in the state the minute sweeper
  * re-drives (services/sweeper.ts):
+ * - `event.ingest` (an acknowledged event not yet in D1): stored and routed once more; if
+ *   D1 still refuses, it is held in the inbox object, whose alarm keeps storing it; only if
+ *   that refuses too is the message retried, with a delay (never acked unstored).
  * - `run.deliver`: a run still `pending`/`running` counts one recovery and waits for the
  *   sweeper (delivered again, same `webhook-id`); past MAX_RECOVERIES it fails
  *   `dead_lettered` and its execution closes once. Runs already final are left untouched
@@ -31,8 +37,15 @@ const DEAD = "its task failed on every queue attempt and was dead-lettered";
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = getDb(env.DB);
   for (const msg of batch.messages) {
-    console.error(JSON.stringify({ level: "warn", msg: "dead letter", id: msg.id, body: msg.body }));
     const task = Task.safeParse(msg.body);
+    if (task.success && task.data.kind === "event.ingest") {
+      // The event itself (a webhook body) is not logged: its id says which one.
+      console.error(JSON.stringify({ level: "warn", msg: "dead letter", id: msg.id, kind: "event.ingest", event_id: task.data.event.event_id, attempts: msg.attempts }));
+      if (await keepEvent(env, db, task.data.event)) msg.ack();
+      else msg.retry({ delaySeconds: Math.min(300, 30 * msg.attempts) });
+      continue;
+    }
+    console.error(JSON.stringify({ level: "warn", msg: "dead letter", id: msg.id, body: msg.body }));
     try {
       if (task.success) await settle(env, db, task.data);
     } catch (err) {
@@ -42,10 +55,40 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
   }
 }
 
+/**
+ * Keeps a dead-lettered acknowledged event: stored in D1, else held in its inbox object (whose
+ * alarm stores it later); false only when neither took it (the message is then retried, up to
+ * the DLQ consumer's max_retries over hours). Once stored, its routing is attempted here; if
+ * that fails, the event stays `received` and the minute sweeper routes it.
+ */
+async function keepEvent(env: Env, db: Db, event: IngestedEvent): Promise<boolean> {
+  let created: string[];
+  try {
+    created = await storeIngested(env.DB, [event]);
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "dead-lettered event not stored; holding it in the inbox", event_id: event.event_id, error: String(err) }));
+    try {
+      await admitToInbox(env, [event]);
+      return true;
+    } catch (err2) {
+      console.error(JSON.stringify({ level: "error", msg: "inbox refused a dead-lettered event; retried", event_id: event.event_id, error: String(err2) }));
+      return false;
+    }
+  }
+  try {
+    await handleEventRoutes(env, await toRoute(db, [event], created, true));
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "dead-lettered event stored, routing left to the sweeper", event_id: event.event_id, error: String(err) }));
+  }
+  return true;
+}
+
 /** Records one dead-lettered task on its row (see consumeDeadLetters). */
 async function settle(env: Env, db: Db, task: Task): Promise<void> {
   const at = nowIso();
   switch (task.kind) {
+    case "event.ingest":
+      return; // handled by keepEvent
     case "run.deliver": {
       const run = await db.select().from(runs).where(and(eq(runs.runId, task.run_id), inArray(runs.status, ["pending", "running"]))).get();
       if (!run) return;

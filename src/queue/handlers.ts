@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import { handleEndpointDrain } from "../services/circuit";
 import { handleRunDeliver } from "../services/delivery";
+import { handleEventIngest } from "../services/event-store";
 import { handleJobStep } from "../services/jobs";
 import { handlePipelineAdvance } from "../services/pipeline-engine";
 import { handleTriggerPoll, handleTriggerTick } from "../services/polling";
@@ -13,6 +14,7 @@ type Handlers = { [K in Task["kind"]]: Handler<K> };
 
 /** One handler per task kind. Each one is idempotent: a redelivered task changes nothing twice. */
 export const taskHandlers: Handlers = {
+  "event.ingest": handleEventIngest,
   "event.route": handleEventRoute,
   "run.deliver": handleRunDeliver,
   "action.scheduled": handleActionScheduled,

@@ -1,10 +1,15 @@
 import * as z from "zod";
+import { IngestedEvent } from "../engine/event-log";
 
 /**
  * Queue tasks: small, tagged, versioned, ID-only. The consumer reloads everything else
- * from D1, so a task never carries stale data or secrets.
+ * from D1, so a task never carries stale data or secrets. The one exception is
+ * `event.ingest`, which IS the event until D1 holds it (verified headers and body, never a
+ * credential header nor a secret; at most MESSAGE_BYTES, see services/ingest-handoff.ts).
  */
 export const Task = z.discriminatedUnion("kind", [
+  /** Store an acknowledged event in D1 (queue-first ingest), then route it. */
+  z.object({ v: z.literal(1), kind: z.literal("event.ingest"), event: IngestedEvent }),
   /** Fan an accepted event out to the actions that list its trigger. */
   z.object({ v: z.literal(1), kind: z.literal("event.route"), event_id: z.string() }),
   /** Deliver one run (one attempt) to its endpoint. */

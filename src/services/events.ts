@@ -8,7 +8,8 @@ import type { RunRow } from "./executions";
 import { inOrg } from "../db/scope";
 import { assertRole } from "../core/actor";
 import { gateOrg, openOrg } from "./orgs";
-import { pageOf, type PageIn } from "./paging";
+import { pageByTime, type PageIn } from "./paging";
+import { inboxFor } from "../durable/client";
 
 export type EventStatus = "received" | "routed" | "unmatched" | "failed";
 
@@ -65,7 +66,7 @@ function instant(name: string, value: string | undefined): string | undefined {
   return new Date(ms).toISOString();
 }
 
-/** Lists the org's events newest first (viewer+), filtered by trigger, status and received_at range (inclusive). */
+/** Lists the org's events newest first by received_at (viewer+), filtered by trigger, status and received_at range (inclusive). */
 export async function listEvents(ctx: Ctx, orgId: string, filter: EventFilter, page: PageIn): Promise<Page<EventSummary>> {
   await openOrg(ctx, orgId, "viewer");
   const since = instant("since", filter.since);
@@ -76,7 +77,7 @@ export async function listEvents(ctx: Ctx, orgId: string, filter: EventFilter, p
     since ? gte(events.receivedAt, since) : undefined,
     until ? lte(events.receivedAt, until) : undefined,
   ];
-  return pageOf(ctx.db, events, events.eventId, inOrg(events, orgId, ...conds), page, summary);
+  return pageByTime(ctx.db, events, events.receivedAt, events.eventId, inOrg(events, orgId, ...conds), page, summary);
 }
 
 async function findEvent(ctx: Ctx, orgId: string, eventId: string): Promise<Row> {
@@ -85,10 +86,37 @@ async function findEvent(ctx: Ctx, orgId: string, eventId: string): Promise<Row>
   return row;
 }
 
-/** Reads one event with its headers and body (viewer+); with `raw`, the body is the stored string exactly as received. */
+/** A webhook event id (`eventIdFor`: UUID version 8); only those can be waiting in an inbox. */
+const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * The event, from D1 or, when D1 does not hold it yet, from the inbox object that holds it
+ * until its flush (an acknowledged webhook in the inbox is answered as `received`). Throws
+ * 404 otherwise, saying that an event acknowledged moments ago may not be visible yet.
+ */
+async function findOrHeld(ctx: Ctx, orgId: string, eventId: string): Promise<Row> {
+  const row = (await ctx.db.select().from(events).where(inOrg(events, orgId, eq(events.eventId, eventId))).limit(1))[0];
+  if (row) return row;
+  const held = DELIVERY_ID.test(eventId) ? await inboxFor(ctx.env, eventId.toLowerCase()).peek(orgId, eventId.toLowerCase()) : null;
+  if (held) {
+    return {
+      eventId: held.event_id, orgId: held.org_id, appId: held.app_id, projectTriggerId: held.project_trigger_id, providerId: held.provider_id,
+      eventType: held.event_type, dedupKey: held.dedup_key, headers: held.headers, body: held.body, status: held.status, routeError: null,
+      routeAttempts: 0, matchedActions: null, replayOf: null, receivedAt: held.received_at, bodyPurgedAt: null,
+    };
+  }
+  // Every id of the webhook shape gets the same hint, stored or not, in this org or another.
+  throw notFound(DELIVERY_ID.test(eventId) ? 'a webhook acknowledged in the last few seconds may still be on its way to storage (docs/api.md, "Ingest"), so retry shortly; event' : "event");
+}
+
+/**
+ * Reads one event with its headers and body (viewer+); with `raw`, the body is the stored
+ * string exactly as received. An acknowledged webhook not yet in D1 but held in an inbox is
+ * answered from there (status `received`); one still in the queue is a 404 that says so.
+ */
 export async function getEvent(ctx: Ctx, orgId: string, eventId: string, opts: { raw?: boolean } = {}): Promise<EventOut> {
   await gateOrg(ctx, orgId);
-  const row = await findEvent(ctx, orgId, eventId);
+  const row = await findOrHeld(ctx, orgId, eventId);
   assertRole(ctx.actor, "viewer");
   return { ...summary(row), headers: row.headers, body: opts.raw ? row.body : parseBody(row.body), body_purged_at: row.bodyPurgedAt ?? null };
 }

@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, type SQL } from "drizzle-orm";
 import { AppError, invalid } from "../core/errors";
-import { uuidv7, UUID_RE } from "../core/ids";
+import { eventIdFor, UUID_RE } from "../core/ids";
 import type { Db } from "../db/client";
 import { connections, events, triggers } from "../db/schema";
 import { inOrg } from "../db/scope";
@@ -11,6 +11,8 @@ import { hasSecret, keysFromSecrets } from "../providers/secrets";
 import type { Described, Handshake, InboundRequest, Verdict, VerifyKeys } from "../providers/types";
 import type { Task } from "../queue/messages";
 import { openSecrets } from "./connection-secrets";
+import type { IngestedEvent } from "../engine/event-log";
+import { fitsHandOff, handOff, ingestMode } from "./ingest-handoff";
 import { cacheCandidate, cachedCandidate, forgetCandidate } from "./trigger-cache";
 
 type TriggerRow = typeof triggers.$inferSelect;
@@ -249,34 +251,59 @@ interface Stored {
 }
 
 /**
- * Inserts one event per trigger with `ON CONFLICT (project_trigger_id, dedup_key) DO NOTHING`,
- * reads the original for duplicates, and enqueues `event.route` for new events whose type the
- * trigger accepts (others are stored as `unmatched`). If the queue refuses, the new rows are
- * removed and a 503 tells the provider to retry, so nothing is stored but never routed.
+ * Makes one event per trigger durable, then answers. The event id is `eventIdFor(trigger,
+ * dedupe key)`, so a replay is answered with the original's id. In `queue`/`inbox` mode (see
+ * ingest-handoff.ts) the events are handed off whole when they fit a queue message, and D1
+ * stores them shortly after; `duplicate` is then true only when the replay is known at once.
+ * Otherwise (mode `d1`, or a body too large for a message) they are inserted here with
+ * `ON CONFLICT (project_trigger_id, dedup_key) DO NOTHING` (`duplicate` is then exact) and
+ * `event.route` is enqueued for new events whose type the trigger accepts (others are stored
+ * as `unmatched`). If the queue refuses, the new rows are removed and a 503 tells the
+ * provider to retry, so nothing is stored but never routed.
  */
 async function store(env: Env, db: Db, rows: TriggerRow[], d: Described, req: InboundRequest, now: Date, recheck = false): Promise<Stored[]> {
   if (d.jsonError) throw new AppError("validation_error", d.jsonError, [{ loc: ["body"], msg: `${d.jsonError}; this provider's deliveries must be JSON`, type: "json_invalid" }]);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (!DROP_HEADERS.has(k)) headers[k] = v;
   const receivedAt = now.toISOString();
-  const values = rows.map((t) => {
-    const filter = triggerEventFilter(t.providerId, t.triggerId);
-    return {
-      eventId: uuidv7(now.getTime()),
-      orgId: t.orgId,
-      appId: t.projectId,
-      projectTriggerId: t.projectTriggerId,
-      providerId: t.providerId,
-      eventType: d.eventType,
-      dedupKey: d.dedupKey,
-      headers,
-      body: req.text,
-      status: filter && filter !== d.eventType ? ("unmatched" as const) : ("received" as const),
-      receivedAt,
-    };
-  });
+  const ingested: IngestedEvent[] = await Promise.all(
+    rows.map(async (t) => {
+      const filter = triggerEventFilter(t.providerId, t.triggerId);
+      return {
+        event_id: await eventIdFor(t.projectTriggerId, d.dedupKey),
+        org_id: t.orgId,
+        app_id: t.projectId,
+        project_trigger_id: t.projectTriggerId,
+        provider_id: t.providerId,
+        event_type: d.eventType,
+        dedup_key: d.dedupKey,
+        headers,
+        body: req.text,
+        status: filter && filter !== d.eventType ? ("unmatched" as const) : ("received" as const),
+        received_at: receivedAt,
+      };
+    }),
+  );
+  const mode = ingestMode(env);
+  if (mode !== "d1" && fitsHandOff(ingested)) {
+    const dup = await handOff(env, ingested, mode);
+    return ingested.map((e, i) => ({ project_trigger_id: e.project_trigger_id, event_id: e.event_id, duplicate: dup[i]! }));
+  }
+  const values = ingested.map((e) => ({
+    eventId: e.event_id,
+    orgId: e.org_id,
+    appId: e.app_id,
+    projectTriggerId: e.project_trigger_id,
+    providerId: e.provider_id,
+    eventType: e.event_type,
+    dedupKey: e.dedup_key,
+    headers: e.headers,
+    body: e.body,
+    status: e.status,
+    receivedAt: e.received_at,
+  }));
   const insert = (v: (typeof values)[number]) =>
-    db.insert(events).values(v).onConflictDoNothing({ target: [events.projectTriggerId, events.dedupKey] }).returning({ eventId: events.eventId });
+    db.insert(events).values(v).onConflictDoNothing().returning({ eventId: events.eventId });
   const [first, ...rest] = values.map(insert);
   const results = recheck ? [await insertIfStillEnabled(db, first!, rows[0]!)] : rest.length ? await db.batch([first!, ...rest]) : [await first!];
   const out: Stored[] = [];
@@ -288,6 +315,7 @@ async function store(env: Env, db: Db, rows: TriggerRow[], d: Described, req: In
       if (v.status === "received") fresh.push({ orgId: v.orgId, eventId: got });
       continue;
     }
+    // A replay: the original may predate deterministic ids, so its id is read, not assumed.
     const orig = (
       await db
         .select({ eventId: events.eventId })

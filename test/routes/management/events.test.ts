@@ -51,6 +51,29 @@ describe("events API", () => {
     expect(page2.body.has_more).toBe(false);
   });
 
+  it("orders by received_at, then id, whatever the ids look like: pages of a tie neither skip nor repeat an event", async () => {
+    const t = await makeTenant();
+    const at = "2026-04-01T00:00:00.000Z";
+    // Ids derived from deliveries (eventIdFor) carry no time: here, ids that sort against time.
+    const tied = await Promise.all(["c", "a", "e", "b", "d"].map((k) => seedEvent(t, { receivedAt: at, eventId: `${k}0000000-0000-8000-8000-000000000000` })));
+    const older = await seedEvent(t, { receivedAt: "2026-03-31T23:59:59.999Z", eventId: "f0000000-0000-8000-8000-000000000000" });
+    const newer = await seedEvent(t, { receivedAt: "2026-04-01T00:00:00.001Z", eventId: "00000000-0000-8000-8000-000000000000" });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const page: any = await api("GET", `/v1/orgs/${t.orgId}/events?limit=2${cursor ? `&cursor=${cursor}` : ""}`, { token: t.tokens.viewer });
+      expect(page.status).toBe(200);
+      seen.push(...page.body.events.map((e: any) => e.event_id));
+      cursor = page.body.next_cursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual([newer, ...[...tied].sort().reverse(), older]);
+    // A cursor this API did not issue (an id-only cursor of the old ordering) is a 422 on it.
+    const bad = await api("GET", `/v1/orgs/${t.orgId}/events?cursor=${btoa(newer)}`, { token: t.tokens.viewer });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail[0].loc).toEqual(["query", "cursor"]);
+  });
+
   it("rejects bad filters with 422", async () => {
     const t = await makeTenant();
     const base = `/v1/orgs/${t.orgId}/events`;
