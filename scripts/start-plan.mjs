@@ -6,7 +6,10 @@
  * PORT or 8787, SWITCHYARD_STATE_DIR as --persist-to, then `extra` verbatim, e.g.
  * `--var NAME:VALUE`). With SWITCHYARD_VARS_FILE set, wrangler loads only that file
  * (--env-file; it then skips .dev.vars) and `createDevVars` is false; otherwise .dev.vars is
- * used and created from .dev.vars.example when missing.
+ * used and created from .dev.vars.example when missing. The ingest mode is `--var
+ * INGEST_MODE:<env.INGEST_MODE or "inbox">` unless `extra` names INGEST_MODE itself: local
+ * Queues lose unconsumed messages on a restart, so `npm start` holds an acknowledged webhook
+ * in a Durable Object (which persists) until D1 has it (docs/api.md, "Ingest").
  */
 export function startPlan(env, extra) {
   const port = env.PORT || "8787";
@@ -19,6 +22,7 @@ export function startPlan(env, extra) {
       "dev", "--ip", "127.0.0.1", "--port", port, "--test-scheduled", "--show-interactive-dev-session=false",
       ...persist,
       ...(varsFile ? ["--env-file", varsFile] : []),
+      ...(extra.some((a) => String(a).includes("INGEST_MODE")) ? [] : ["--var", `INGEST_MODE:${env.INGEST_MODE || "inbox"}`]),
       ...extra,
     ],
   };

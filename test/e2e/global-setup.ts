@@ -50,6 +50,8 @@ export function e2eVars(): Record<string, string> {
     JWKS_URL: "",
     JWT_ISSUER: "",
     JWT_AUDIENCE: "",
+    // What npm start uses anyway (scripts/start-plan.mjs); named here so the file is complete.
+    INGEST_MODE: "inbox",
   };
 }
 

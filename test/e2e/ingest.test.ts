@@ -7,7 +7,7 @@ import { Webhook as StandardWebhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { Webhook as SvixWebhook } from "svix";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, setupTenant } from "./harness";
+import { call, setupTenant, waitFor } from "./harness";
 
 let t: Awaited<ReturnType<typeof setupTenant>>;
 
@@ -44,7 +44,14 @@ describe("webhook ingestion end to end", () => {
     expect(again.body).toMatchObject({ event_id: first.body.event_id, duplicate: true });
     const bad = await call("POST", `/v1/webhooks/${id}`, { body, headers: { ...headers, "x-hub-signature-256": await githubSign("wrong", body), "x-github-delivery": "e2e-2" } });
     expect(bad.status).toBe(401);
-    const list = await call("GET", `/v1/orgs/${t.orgId}/events?trigger_id=${id}`, { token: t.token });
+    // npm start acknowledges once its inbox object holds the event: GET answers at once…
+    const held = await call("GET", `/v1/orgs/${t.orgId}/events/${first.body.event_id}`, { token: t.token });
+    expect(held.status).toBe(200);
+    // …and the list shows it once the inbox has flushed it to D1 (about 100 ms): exactly once.
+    const list = await waitFor(async () => {
+      const r = await call("GET", `/v1/orgs/${t.orgId}/events?trigger_id=${id}`, { token: t.token });
+      return r.body.total > 0 && r;
+    }, "the event to be stored", 10_000);
     expect(list.body.total).toBe(1);
     const ev = await call("GET", `/v1/orgs/${t.orgId}/events/${first.body.event_id}`, { token: t.token });
     expect(ev.body.body).toEqual(JSON.parse(body));

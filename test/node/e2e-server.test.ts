@@ -79,6 +79,15 @@ describe("e2e harness server config", () => {
   });
 });
 
+describe("npm start's ingest mode", () => {
+  it("is the durable inbox by default, INGEST_MODE from the environment otherwise, and never overrides a flag given to npm start", () => {
+    const mode = (p: { devArgs: string[] }) => p.devArgs.filter((a) => a.startsWith("INGEST_MODE:"));
+    expect(mode(startPlan({}, []))).toEqual(["INGEST_MODE:inbox"]);
+    expect(mode(startPlan({ INGEST_MODE: "queue" }, []))).toEqual(["INGEST_MODE:queue"]);
+    expect(mode(startPlan({ INGEST_MODE: "queue" }, ["--var", "INGEST_MODE:d1"]))).toEqual(["INGEST_MODE:d1"]);
+  });
+});
+
 describe("workerd suite config", () => {
   it("binds every variable of .dev.vars.example and wrangler.toml [vars] itself, so a developer's .dev.vars (which the plugin also loads) is overridden", async () => {
     const { TEST_SECRETS } = await import("../../vitest.workers");
