@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import * as z from "zod";
 import type { Db } from "../db/client";
+import { jsonInsert } from "../db/json-rows";
+import { events } from "../db/schema";
 
 /**
  * A verified delivery on its way to the events table: everything its row holds when it is
@@ -23,53 +25,36 @@ export const IngestedEvent = z.object({
 });
 export type IngestedEvent = z.infer<typeof IngestedEvent>;
 
-/** Bytes of rows given to one INSERT (one bound JSON parameter; D1 allows 2 MB per value). */
-const CHUNK_BYTES = 1_000_000;
-/** Rows given to one INSERT at most. */
-const CHUNK_ROWS = 100;
-
-const bytesOf = (e: IngestedEvent) => new TextEncoder().encode(JSON.stringify(e)).length;
-
-/** Splits rows into chunks of at most CHUNK_ROWS rows and CHUNK_BYTES bytes (a larger row gets a chunk of its own). */
-function chunks(rows: IngestedEvent[]): IngestedEvent[][] {
-  const out: IngestedEvent[][] = [];
-  let cur: IngestedEvent[] = [];
-  let size = 0;
-  for (const r of rows) {
-    const n = bytesOf(r);
-    if (cur.length && (cur.length >= CHUNK_ROWS || size + n > CHUNK_BYTES)) {
-      out.push(cur);
-      cur = [];
-      size = 0;
-    }
-    cur.push(r);
-    size += n;
-  }
-  if (cur.length) out.push(cur);
-  return out;
+/** The events row of `e`, with the outcome routing gave it (default: as ingest left it, not yet routed). */
+export function eventRow(e: IngestedEvent, outcome?: { status: "routed" | "unmatched"; matched: string[] }): typeof events.$inferInsert {
+  return {
+    eventId: e.event_id, orgId: e.org_id, appId: e.app_id, projectTriggerId: e.project_trigger_id, providerId: e.provider_id, eventType: e.event_type,
+    dedupKey: e.dedup_key, headers: e.headers, body: e.body, receivedAt: e.received_at,
+    status: outcome?.status ?? e.status, matchedActions: outcome ? outcome.matched : e.status === "unmatched" ? [] : null,
+  };
 }
 
-const INSERT = `INSERT INTO events (event_id, org_id, app_id, project_trigger_id, provider_id, event_type, dedup_key, headers, body, status, received_at)
-  SELECT json_extract(value, '$.event_id'), json_extract(value, '$.org_id'), json_extract(value, '$.app_id'),
-         json_extract(value, '$.project_trigger_id'), json_extract(value, '$.provider_id'), json_extract(value, '$.event_type'),
-         json_extract(value, '$.dedup_key'), json(json_extract(value, '$.headers')), json_extract(value, '$.body'),
-         json_extract(value, '$.status'), json_extract(value, '$.received_at')
-  FROM json_each(?1) WHERE true
-  ON CONFLICT DO NOTHING
-  RETURNING event_id`;
+/**
+ * Statements (for one D1 batch) that insert `rows`, one per ≤ 100 rows / 1 MB (`jsonInsert`).
+ * Guarantees: a row whose event id or (trigger, dedupe key) is already stored inserts nothing,
+ * whether an earlier batch, a redelivered one or the same batch stored it; each statement's
+ * result lists the event ids it created (RETURNING), and only those.
+ */
+export function insertEvents(d1: D1Database, rows: (typeof events.$inferInsert)[]): D1PreparedStatement[] {
+  return jsonInsert(d1, events, rows, { returning: "event_id" });
+}
+
+/** The event ids the `insertEvents` statements' results say were created. */
+export const createdIds = (results: D1Result[]): string[] => results.flatMap((r) => (r.results as { event_id: string }[]).map((x) => x.event_id));
 
 /**
- * Stores events with one `INSERT … SELECT … FROM json_each(?) ON CONFLICT DO NOTHING` per
- * chunk (up to 100 rows / 1 MB), all chunks in one D1 batch (one round trip, one
- * transaction). Guarantees: a row whose event id or (trigger, dedupe key) is already stored
- * creates nothing, whether it was stored by an earlier batch, a redelivered one, or the
- * same batch twice; returns the ids of the rows this call created, and only those.
+ * Stores events not yet routed (status `received`, or `unmatched` when the trigger's event
+ * filter excludes their type) in one D1 batch (see `insertEvents`). Returns the ids of the
+ * rows this call created, and only those.
  */
 export async function storeIngested(d1: D1Database, rows: IngestedEvent[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  const stmt = d1.prepare(INSERT);
-  const results = await d1.batch<{ event_id: string }>(chunks(rows).map((c) => stmt.bind(JSON.stringify(c))));
-  return results.flatMap((r) => r.results.map((x) => x.event_id));
+  return createdIds(await d1.batch(insertEvents(d1, rows.map((r) => eventRow(r)))));
 }
 
 /** Of `ids`, those stored and still `received` (not yet routed): what a redelivered batch must still route. */

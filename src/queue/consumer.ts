@@ -38,8 +38,8 @@ function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
  * message is sent to the dead-letter queue and acked, a failing one is retried with
  * backoff (the queue moves it to the DLQ after `max_retries`), and neither blocks the
  * rest of the batch. Each message has MESSAGE_BUDGET_MS and the batch BATCH_BUDGET_MS
- * (see above). `event.ingest` tasks of one batch are first stored together (one D1 batch)
- * and routed (`settleIngested`), then `event.route` tasks are routed together
+ * (see above). `event.ingest` tasks of one batch are first stored and routed together (one
+ * D1 transaction, `settleIngested`), then `event.route` tasks are routed together
  * (`handleEventRoutes`); if either fails, its tasks fall back to one-by-one handling.
  */
 export async function consumeTasks(batch: MessageBatch<unknown>, env: Env, budgets = { message: MESSAGE_BUDGET_MS, batch: BATCH_BUDGET_MS }): Promise<void> {
@@ -60,7 +60,7 @@ export async function consumeTasks(batch: MessageBatch<unknown>, env: Env, budge
   if (ingests.length > 0) {
     try {
       const rows = ingests.map((p) => (p.task as Extract<Task, { kind: "event.ingest" }>).event);
-      await bounded(settleIngested(env, rows, ingests.some((p) => p.msg.attempts > 1)), budgets.message);
+      await bounded(settleIngested(env, rows), budgets.message);
       for (const p of ingests) p.msg.ack();
       rest = rest.filter((p) => p.task.kind !== "event.ingest");
     } catch (err) {

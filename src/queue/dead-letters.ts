@@ -5,8 +5,8 @@ import { getDb, type Db } from "../db/client";
 import { actions, events, executions, jobs, pipelineRuns, runs, triggers } from "../db/schema";
 import type { Env } from "../env";
 import { afterCompletion, completionStatements } from "../services/executions";
-import { storeIngested, toRoute, type IngestedEvent } from "../engine/event-log";
-import { handleEventRoutes } from "../services/routing";
+import type { IngestedEvent } from "../engine/event-log";
+import { settleIngested } from "../services/event-store";
 import { admitToInbox } from "../services/ingest-handoff";
 import { Task } from "./messages";
 
@@ -41,7 +41,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
     if (task.success && task.data.kind === "event.ingest") {
       // The event itself (a webhook body) is not logged: its id says which one.
       console.error(JSON.stringify({ level: "warn", msg: "dead letter", id: msg.id, kind: "event.ingest", event_id: task.data.event.event_id, attempts: msg.attempts }));
-      if (await keepEvent(env, db, task.data.event)) msg.ack();
+      if (await keepEvent(env, task.data.event)) msg.ack();
       else msg.retry({ delaySeconds: Math.min(300, 30 * msg.attempts) });
       continue;
     }
@@ -56,31 +56,24 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
 }
 
 /**
- * Keeps a dead-lettered acknowledged event: stored in D1, else held in its inbox object (whose
- * alarm stores it later); false only when neither took it (the message is then retried, up to
- * the DLQ consumer's max_retries over hours). Once stored, its routing is attempted here; if
- * that fails, the event stays `received` and the minute sweeper routes it.
+ * Keeps a dead-lettered acknowledged event: stored in D1 and routed (one transaction), else
+ * held in its inbox object (whose alarm stores it later); false only when neither took it
+ * (the message is then retried, up to the DLQ consumer's max_retries, over hours).
  */
-async function keepEvent(env: Env, db: Db, event: IngestedEvent): Promise<boolean> {
-  let created: string[];
+async function keepEvent(env: Env, event: IngestedEvent): Promise<boolean> {
   try {
-    created = await storeIngested(env.DB, [event]);
+    await settleIngested(env, [event]);
+    return true;
   } catch (err) {
     console.error(JSON.stringify({ level: "error", msg: "dead-lettered event not stored; holding it in the inbox", event_id: event.event_id, error: String(err) }));
-    try {
-      await admitToInbox(env, [event]);
-      return true;
-    } catch (err2) {
-      console.error(JSON.stringify({ level: "error", msg: "inbox refused a dead-lettered event; retried", event_id: event.event_id, error: String(err2) }));
-      return false;
-    }
   }
   try {
-    await handleEventRoutes(env, await toRoute(db, [event], created, true));
+    await admitToInbox(env, [event]);
+    return true;
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "dead-lettered event stored, routing left to the sweeper", event_id: event.event_id, error: String(err) }));
+    console.error(JSON.stringify({ level: "error", msg: "inbox refused a dead-lettered event; retried", event_id: event.event_id, error: String(err) }));
+    return false;
   }
-  return true;
 }
 
 /** Records one dead-lettered task on its row (see consumeDeadLetters). */

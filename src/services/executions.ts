@@ -88,25 +88,27 @@ export function assertInputs(schema: unknown, inputs: Record<string, unknown>): 
   throw new AppError("validation_error", items[0]?.msg ?? "inputs do not match manual_inputs_schema", items);
 }
 
+/** The rows that start one execution: the execution and its first run (attempt 1). */
+export interface FirstRun {
+  execution: typeof executions.$inferInsert;
+  run: typeof runs.$inferInsert;
+  status: "pending" | "pending_approval";
+}
+
 /**
- * THE way every face starts work. Guarantees: inputs are validated against the action's
- * `manual_inputs_schema` (422 AppError with loc ["body","inputs",…] otherwise); one execution
- * row and its first run (attempt 1) are written in one D1 batch together with the action's
- * counters (total_runs + 1, running_count + 1, last_execution_id, last_run_at/status); a
- * `pending` run is enqueued as a `run.deliver` task; a `pending_approval` run is not enqueued
- * until approved (`releaseApprovedRun`). Throws D1's UNIQUE error when an execution for the
- * same (event, action) or (action, slot) already exists — callers that redeliver catch it.
+ * The execution row and its first run for `input`, at time `at`, with fresh UUIDv7 ids — the
+ * one definition of what a new execution looks like, for `startExecution` and for batched
+ * routing (services/routing.ts). Pure: validates nothing and writes nothing. A `pending` run
+ * gets a lease (due + grace), so the sweeper re-drives it if its delivery task is lost; a
+ * `pending_approval` run has none until it is approved.
  */
-export async function startExecution(db: Db, env: Env, input: StartExecutionInput): Promise<StartedExecution> {
+export function firstRunRows(input: StartExecutionInput, at: string): FirstRun {
   const { action } = input;
-  const inputs = input.inputs ?? {};
-  assertInputs(action.manualInputsSchema, inputs);
   const executionId = uuidv7();
-  const runId = uuidv7();
-  const at = nowIso();
   const status = action.approvalRequired ? "pending_approval" : "pending";
-  await db.batch([
-    db.insert(executions).values({
+  return {
+    status,
+    execution: {
       executionId,
       orgId: action.orgId,
       workspaceId: action.workspaceId,
@@ -118,7 +120,7 @@ export async function startExecution(db: Db, env: Env, input: StartExecutionInpu
       projectTriggerId: input.event?.projectTriggerId ?? null,
       pipelineRunId: input.pipelineRunId ?? null,
       stepIndex: input.stepIndex ?? null,
-      inputs,
+      inputs: input.inputs ?? {},
       target: input.target ?? null,
       env: input.env ?? null,
       user: input.user ?? null,
@@ -126,9 +128,9 @@ export async function startExecution(db: Db, env: Env, input: StartExecutionInpu
       slot: input.slot ?? null,
       createdAt: at,
       updatedAt: at,
-    }),
-    db.insert(runs).values({
-      runId,
+    },
+    run: {
+      runId: uuidv7(),
       orgId: action.orgId,
       workspaceId: action.workspaceId,
       actionId: action.actionId,
@@ -138,9 +140,31 @@ export async function startExecution(db: Db, env: Env, input: StartExecutionInpu
       triggerType: input.triggerType,
       triggeredAt: at,
       resolvedThreadId: input.threadId ?? null,
-      // A pending run whose delivery task is lost is re-driven by the sweeper after this.
       leaseUntil: status === "pending" ? plusSeconds(at, OVERDUE_GRACE_SECONDS) : null,
-    }),
+    },
+  };
+}
+
+/**
+ * THE way every face starts work one execution at a time (routing starts them in batches:
+ * services/routing.ts, with the same rows from `firstRunRows`). Guarantees: inputs are
+ * validated against the action's `manual_inputs_schema` (422 AppError with loc
+ * ["body","inputs",…] otherwise); one execution row and its first run (attempt 1) are written
+ * in one D1 batch together with the action's counters (total_runs + 1, running_count + 1,
+ * last_execution_id, last_run_at/status); a `pending` run is enqueued as a `run.deliver`
+ * task; a `pending_approval` run is not enqueued until approved (`releaseApprovedRun`).
+ * Throws D1's UNIQUE error when an execution for the same (event, action) or (action, slot)
+ * already exists — callers that redeliver catch it.
+ */
+export async function startExecution(db: Db, env: Env, input: StartExecutionInput): Promise<StartedExecution> {
+  const { action } = input;
+  assertInputs(action.manualInputsSchema, input.inputs ?? {});
+  const at = nowIso();
+  const { execution, run, status } = firstRunRows(input, at);
+  const executionId = execution.executionId;
+  await db.batch([
+    db.insert(executions).values(execution),
+    db.insert(runs).values(run),
     db
       .update(actions)
       .set({
@@ -154,8 +178,8 @@ export async function startExecution(db: Db, env: Env, input: StartExecutionInpu
       })
       .where(inOrg(actions, action.orgId, eq(actions.actionId, action.actionId))),
   ]);
-  if (status === "pending") await enqueueFirstRun(db, env, { executionId, actionId: action.actionId, orgId: action.orgId }, runId);
-  return { execution_id: executionId, run_id: runId, status };
+  if (status === "pending") await enqueueFirstRun(db, env, { executionId, actionId: action.actionId, orgId: action.orgId }, run.runId);
+  return { execution_id: executionId, run_id: run.runId, status };
 }
 
 export const ENQUEUE_FAILED = "the work queue is unavailable; the run was recorded as failed (error_code enqueue_failed) — trigger it again";

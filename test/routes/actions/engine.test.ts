@@ -15,6 +15,8 @@ let sends: { body: any; opts: any }[];
 beforeEach(() => {
   sends = [];
   vi.spyOn(env.TASKS, "send").mockImplementation(async (body: any, opts?: any) => void sends.push({ body, opts }) as any);
+  // Routing enqueues the runs it started with one sendBatch; each message counts as a send.
+  vi.spyOn(env.TASKS, "sendBatch").mockImplementation(async (msgs: any) => void sends.push(...[...msgs].map((m: any) => ({ body: m.body, opts: { delaySeconds: m.delaySeconds } }))) as any);
   vi.spyOn(env.DLQ, "send").mockImplementation(async () => undefined as any);
 });
 afterEach(() => vi.restoreAllMocks());

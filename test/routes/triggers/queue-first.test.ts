@@ -148,18 +148,31 @@ describe("queue-first ingest (INGEST_MODE=queue)", () => {
     expect(allRuns).toHaveLength(3);
   });
 
-  it("a batch that died after storing and before routing is routed when it is redelivered", async () => {
+  it("a batch whose D1 transaction failed stored and started nothing; its redelivery stores and routes each event once", async () => {
     const { triggerId } = await setup("qf-died");
     await deliver(modeEnv("queue"), triggerId, "msg_died");
     const task = ingests()[0]!;
-    // The first attempt stored the event, then its invocation died.
-    expect(await storeIngested(env.DB, [task.event])).toEqual([task.event.event_id]);
-    // A copy from another isolate (first attempt) finds it stored and leaves its routing alone…
-    await consume([task], 1);
-    expect(await executionsOf(task.event.event_id)).toHaveLength(0);
-    // …the redelivery of the batch that died routes it, once.
+    const failed = await consume([task], 1, { ...env, DB: downD1() } as Env);
+    expect(failed.explicitAcks).toEqual([]);
+    expect(failed.retryMessages.map((m) => m.msgId)).toEqual(["m0"]);
+    expect(await eventsOf(triggerId)).toHaveLength(0);
     await consume([task], 2);
     await consume([task], 3);
+    expect((await eventsOf(triggerId)).map((e) => e.status)).toEqual(["routed"]);
+    expect(await executionsOf(task.event.event_id)).toHaveLength(1);
+  });
+
+  it("an event another path stored as received is left to that path's routing: the consumer starts nothing for it, its event.route starts it once", async () => {
+    const { triggerId } = await setup("qf-other-path");
+    await deliver(modeEnv("queue"), triggerId, "msg_other");
+    const task = ingests()[0]!;
+    // The inbox (or the D1 path) stored it first, as `received`, with its own event.route to come.
+    expect(await storeIngested(env.DB, [task.event])).toEqual([task.event.event_id]);
+    await consume([task], 1);
+    expect(await executionsOf(task.event.event_id)).toHaveLength(0);
+    await consume([{ v: 1, kind: "event.route", event_id: task.event.event_id }]);
+    await consume([task], 2);
+    await consume([{ v: 1, kind: "event.route", event_id: task.event.event_id }], 2);
     expect(await executionsOf(task.event.event_id)).toHaveLength(1);
     expect((await eventsOf(triggerId))[0]!.status).toBe("routed");
   });
@@ -171,7 +184,7 @@ describe("queue-first ingest (INGEST_MODE=queue)", () => {
     await storeIngested(env.DB, [task.event]);
     sent.length = 0;
     await sweep(env, new Date(Date.now() + 10 * 60_000));
-    expect(ofKind("event.route")).toEqual([{ v: 1, kind: "event.route", event_id: task.event.event_id }]);
+    expect(ofKind("event.route")).toContainEqual({ v: 1, kind: "event.route", event_id: task.event.event_id });
   });
 
   it("when the queue refuses, the event is held in its inbox object, readable at once, and stored by the inbox's alarm", async () => {
