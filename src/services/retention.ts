@@ -46,10 +46,13 @@ const SQL_PIPELINE_RUNS = `DELETE FROM pipeline_runs WHERE org_id = ?1 AND pipel
   SELECT p.pipeline_run_id FROM pipeline_runs p WHERE p.org_id = ?1 AND p.updated_at < ?2 AND p.status IN (${PFINAL})
   AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.pipeline_run_id = p.pipeline_run_id) LIMIT ?3)
   RETURNING pipeline_run_id, pipeline_id`;
-// An event still being routed ('received') stays; so does one whose executions remain.
+// An event still being routed ('received') stays; so does one whose executions remain. The
+// two halves read the two partial indexes that together hold every execution of an event:
+// executions_event_action (outside pipelines) and executions_event_pipeline (the others).
 const SQL_EVENTS = `DELETE FROM events WHERE org_id = ?1 AND event_id IN (
   SELECT ev.event_id FROM events ev WHERE ev.org_id = ?1 AND ev.received_at < ?2 AND ev.status IN ('routed','unmatched','failed')
-  AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = ev.event_id) LIMIT ?3)`;
+  AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = ev.event_id AND x.pipeline_run_id IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = ev.event_id AND x.pipeline_run_id IS NOT NULL) LIMIT ?3)`;
 // The local forwards (switchyard listen) of events that are gone, including those deleted just above in the same batch.
 const SQL_FORWARDS = `DELETE FROM event_forwards WHERE org_id = ?1 AND forward_id IN (
   SELECT f.forward_id FROM event_forwards f WHERE f.org_id = ?1 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = f.event_id) LIMIT ?3)`;
