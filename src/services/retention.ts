@@ -35,10 +35,13 @@ const EXPIRED_EXECUTION = `e.org_id = ?1 AND e.updated_at < ?2 AND e.status IN (
   AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.execution_id = e.execution_id AND r.status NOT IN (${FINAL}))
   AND (e.pipeline_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM pipeline_runs p WHERE p.pipeline_run_id = e.pipeline_run_id AND p.status NOT IN (${PFINAL})))`;
 
-const SQL_RUNS = `DELETE FROM runs WHERE org_id = ?1 AND execution_id IN (
+// The outer deletes find their rows by the listed ids (runs_execution, the primary key):
+// `+org_id` keeps the tenant check but stops SQLite, which has no statistics, from reading
+// every run or execution of the org through an org_id index instead.
+const SQL_RUNS = `DELETE FROM runs WHERE +org_id = ?1 AND execution_id IN (
   SELECT e.execution_id FROM executions e WHERE ${EXPIRED_EXECUTION} ORDER BY e.updated_at LIMIT ?3)
   RETURNING run_id, execution_id, action_id, decided_by`;
-const SQL_EXECUTIONS = `DELETE FROM executions WHERE org_id = ?1 AND execution_id IN (
+const SQL_EXECUTIONS = `DELETE FROM executions WHERE +org_id = ?1 AND execution_id IN (
   SELECT e.execution_id FROM executions e WHERE ${EXPIRED_EXECUTION}
   AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.execution_id = e.execution_id) ORDER BY e.updated_at LIMIT ?3)
   RETURNING execution_id, project_trigger_id, pipeline_run_id`;

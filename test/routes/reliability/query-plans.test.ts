@@ -41,6 +41,8 @@ const GUARDED = ["runs", "executions", "actions"] as const;
 /** Statements (matched on their SQL) and the index their plan must use. Each must be sent at least once. */
 const EXPECTED: { what: string; sql: RegExp; plan: RegExp }[] = [
   { what: "sweeper: expired leases", sql: /from "runs" where \("runs"\."lease_until" is not null/, plan: /SEARCH runs USING INDEX runs_lease \(lease_until>\? AND lease_until<\?\)/ },
+  { what: "retention: expired executions' runs", sql: /^DELETE FROM runs /, plan: /^SEARCH runs USING INDEX runs_execution .*SEARCH e USING INDEX executions_final \(org_id=\? AND updated_at<\?\)/ },
+  { what: "retention: expired executions", sql: /^DELETE FROM executions /, plan: /^SEARCH executions USING INDEX sqlite_autoindex_executions_1 .*SEARCH e USING INDEX executions_final \(org_id=\? AND updated_at<\?\)/ },
   { what: "retention: events no execution refers to", sql: /^DELETE FROM events /, plan: /SEARCH x USING INDEX executions_event_action \(event_id=\?\).*SEARCH x USING INDEX executions_event_pipeline \(event_id=\?\)/ },
   { what: "routing: actions already started for an event", sql: /^select "action_id" from "executions" where .*"event_id" = \?/, plan: /executions_event_action \(event_id=\?\)/ },
   { what: "schedule: the slot's execution", sql: /"executions"\."slot" = \?/, plan: /executions_action_slot \(action_id=\? AND slot=\?\)/ },
