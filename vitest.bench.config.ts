@@ -7,5 +7,13 @@ export default defineConfig(() =>
     include: ["bench/workers/**/*.bench.test.ts"],
     testTimeout: 300_000,
     fileParallelism: false,
+    // BENCH_BREAKDOWN=1 prints every D1 statement of a per-event figure with its rows written.
+    provide: { benchBreakdown: process.env.BENCH_BREAKDOWN === "1" },
   }),
 );
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    benchBreakdown: boolean;
+  }
+}

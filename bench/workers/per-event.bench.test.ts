@@ -2,10 +2,12 @@
  * Per-event cost counts (printed): D1 statements, rows written, queue messages and Durable
  * Object requests for one verified webhook, and for routing + delivering its run. The
  * Worker runs for real on local D1/Queues; only the endpoint (outside the system) is a fetch spy.
+ * With BENCH_BREAKDOWN=1 (see vitest.bench.config.ts) every D1 statement of each figure is
+ * printed with its rows written and read.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
-import { expect, it, vi } from "vitest";
+import { expect, inject, it, vi } from "vitest";
 import { nowIso, uuidv7 } from "../../src/core/ids";
 import { getDb } from "../../src/db/client";
 import { actions, triggers } from "../../src/db/schema";
@@ -13,8 +15,16 @@ import { createApp } from "../../src/http/app";
 import { taskHandlers } from "../../src/queue/handlers";
 import type { Task } from "../../src/queue/messages";
 import { makeConnection, makeEndpoint, makeTenant } from "../../test/fixtures";
-import { countingEnv, zeroCounts } from "../counting";
+import { breakdownLines, countingEnv, totals, zeroCounts, type Counts } from "../counting";
 import { report } from "./report";
+
+const breakdown = inject("benchBreakdown");
+
+/** Prints one figure, and in breakdown mode its statements. */
+function figure(name: string, c: Counts) {
+  report(name, totals(c));
+  if (breakdown) console.log([`BREAKDOWN ${name}`, ...breakdownLines(c)].join("\n"));
+}
 
 it("counts the platform calls of one routed webhook", async () => {
   const tenant = await makeTenant("bench");
@@ -40,7 +50,7 @@ it("counts the platform calls of one routed webhook", async () => {
   const signature = new Webhook(secret).sign(msgId, now, body);
   const ts = String(Math.floor(now.getTime() / 1000));
   const sent: Task[] = [];
-  const hook = zeroCounts();
+  const hook = zeroCounts(breakdown);
   const hookEnv = countingEnv(env, hook, sent);
   const ctx = createExecutionContext();
   const res = await createApp().fetch(
@@ -54,10 +64,10 @@ it("counts the platform calls of one routed webhook", async () => {
   );
   await waitOnExecutionContext(ctx);
   expect(res.status).toBe(200);
-  report("per_event.webhook", { ...hook });
+  figure("per_event.webhook", hook);
 
   // Routing the event, then delivering its run (endpoint answers 200).
-  const run = zeroCounts();
+  const run = zeroCounts(breakdown);
   const deliveries: Task[] = [];
   const runEnv = countingEnv(env, run, deliveries);
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok", { status: 200 }));
@@ -67,5 +77,5 @@ it("counts the platform calls of one routed webhook", async () => {
   await taskHandlers["run.deliver"](runEnv, deliver);
   expect(spy).toHaveBeenCalledTimes(1);
   spy.mockRestore();
-  report("per_event.delivered_run", { ...run });
+  figure("per_event.delivered_run", run);
 });

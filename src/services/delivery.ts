@@ -188,7 +188,8 @@ async function attempt(env: Env, l: Loaded | undefined, run: RunRow): Promise<{ 
  * recorded on the run; a retryable failure with attempts left (`attempt <= max_retries`)
  * creates attempt+1 and enqueues it after `retryDelaySeconds(retry_delay_seconds, attempt)`;
  * the last failure fails the execution, updates counters and dead-letters the task; a
- * finished pipeline step enqueues `pipeline.advance`.
+ * finished pipeline step enqueues `pipeline.advance`. The execution row is written only when
+ * it becomes final: while its runs are tried it stays `pending` (the run says `running`).
  */
 export async function handleRunDeliver(env: Env, task: Extract<Task, { kind: "run.deliver" }>): Promise<void> {
   const db = getDb(env.DB);
@@ -198,12 +199,10 @@ export async function handleRunDeliver(env: Env, task: Extract<Task, { kind: "ru
   const gated = await passGates(db, env, pending, loaded?.endpoint ?? null, loaded?.action ?? null, () => templateContext(loaded!, pending));
   if (!gated.claimed) return;
   const run = gated.claimed;
-  const started = run.startedAt ?? nowIso();
   const t0 = Date.now();
   const l = loaded;
   let result: { outcome: Outcome; rendered?: Rendered };
   try {
-    await db.update(executions).set({ status: "running", updatedAt: started }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "pending")));
     result = await attempt(env, l, run);
   } catch (err) {
     result = { outcome: { ok: false, code: "internal_error", message: `delivery failed unexpectedly: ${String((err as { cause?: unknown })?.cause ?? err).slice(0, 500)}`, retry: true } };
@@ -250,11 +249,10 @@ async function record(db: Db, env: Env, l: Loaded | undefined, run: RunRow, r: {
     const delay = retryDelaySeconds(l?.action?.retryDelaySeconds ?? 60, run.attempt);
     // The retry is re-driven by the sweeper if its delayed task is lost (local queues do not survive a restart).
     const nextLease = plusSeconds(at, delay + OVERDUE_GRACE_SECONDS);
-    const [closed, , , returned] = await db.batch([
+    const [closed, , returned] = await db.batch([
       closeRun,
       // The next attempt exists only if this attempt was really closed by us just now.
       nextAttempt(db, { runId: run.runId, nextId, at, leaseUntil: nextLease, guard: and(eq(runs.status, "failed"), eq(runs.completedAt, at))! }),
-      db.update(executions).set({ status: "pending", updatedAt: at }).where(and(eq(executions.orgId, run.orgId), eq(executions.executionId, run.executionId), eq(executions.status, "running"))),
       ...(health ? [health] : []),
     ]);
     if (closed.length === 0) return;

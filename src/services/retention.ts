@@ -35,10 +35,13 @@ const EXPIRED_EXECUTION = `e.org_id = ?1 AND e.updated_at < ?2 AND e.status IN (
   AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.execution_id = e.execution_id AND r.status NOT IN (${FINAL}))
   AND (e.pipeline_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM pipeline_runs p WHERE p.pipeline_run_id = e.pipeline_run_id AND p.status NOT IN (${PFINAL})))`;
 
-const SQL_RUNS = `DELETE FROM runs WHERE org_id = ?1 AND execution_id IN (
+// The outer deletes find their rows by the listed ids (runs_execution, the primary key):
+// `+org_id` keeps the tenant check but stops SQLite, which has no statistics, from reading
+// every run or execution of the org through an org_id index instead.
+const SQL_RUNS = `DELETE FROM runs WHERE +org_id = ?1 AND execution_id IN (
   SELECT e.execution_id FROM executions e WHERE ${EXPIRED_EXECUTION} ORDER BY e.updated_at LIMIT ?3)
   RETURNING run_id, execution_id, action_id, decided_by`;
-const SQL_EXECUTIONS = `DELETE FROM executions WHERE org_id = ?1 AND execution_id IN (
+const SQL_EXECUTIONS = `DELETE FROM executions WHERE +org_id = ?1 AND execution_id IN (
   SELECT e.execution_id FROM executions e WHERE ${EXPIRED_EXECUTION}
   AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.execution_id = e.execution_id) ORDER BY e.updated_at LIMIT ?3)
   RETURNING execution_id, project_trigger_id, pipeline_run_id`;
@@ -46,10 +49,13 @@ const SQL_PIPELINE_RUNS = `DELETE FROM pipeline_runs WHERE org_id = ?1 AND pipel
   SELECT p.pipeline_run_id FROM pipeline_runs p WHERE p.org_id = ?1 AND p.updated_at < ?2 AND p.status IN (${PFINAL})
   AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.pipeline_run_id = p.pipeline_run_id) LIMIT ?3)
   RETURNING pipeline_run_id, pipeline_id`;
-// An event still being routed ('received') stays; so does one whose executions remain.
+// An event still being routed ('received') stays; so does one whose executions remain. The
+// two halves read the two partial indexes that together hold every execution of an event:
+// executions_event_action (outside pipelines) and executions_event_pipeline (the others).
 const SQL_EVENTS = `DELETE FROM events WHERE org_id = ?1 AND event_id IN (
   SELECT ev.event_id FROM events ev WHERE ev.org_id = ?1 AND ev.received_at < ?2 AND ev.status IN ('routed','unmatched','failed')
-  AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = ev.event_id) LIMIT ?3)`;
+  AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = ev.event_id AND x.pipeline_run_id IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM executions x WHERE x.event_id = ev.event_id AND x.pipeline_run_id IS NOT NULL) LIMIT ?3)`;
 // The local forwards (switchyard listen) of events that are gone, including those deleted just above in the same batch.
 const SQL_FORWARDS = `DELETE FROM event_forwards WHERE org_id = ?1 AND forward_id IN (
   SELECT f.forward_id FROM event_forwards f WHERE f.org_id = ?1 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = f.event_id) LIMIT ?3)`;

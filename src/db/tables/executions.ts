@@ -29,12 +29,19 @@ export const executions = sqliteTable(
     slot: text("slot"),
     ...stamps,
   },
+  // Every index entry is a D1 row written (migrations/0010_run_rows.sql): partial indexes
+  // hold only the rows their queries read. test/routes/reliability/query-plans.test.ts checks
+  // that no query of this table scans it.
   (t) => [
     index("executions_action").on(t.orgId, t.actionId),
-    index("executions_pipeline_run").on(t.pipelineRunId),
-    // Retention: an org's executions oldest first, and the executions an event caused.
-    index("executions_org_updated").on(t.orgId, t.updatedAt),
-    index("executions_event").on(t.eventId).where(sql`event_id IS NOT NULL`),
+    // Pipeline steps only; (run, step) is the step lookup.
+    index("executions_pipeline_run").on(t.pipelineRunId, t.stepIndex).where(sql`pipeline_run_id IS NOT NULL`),
+    // Retention: an org's final executions, oldest first (an open one enters when it becomes
+    // final). A query uses it only with this exact status list (FINAL_STATUSES' order).
+    index("executions_final").on(t.orgId, t.updatedAt).where(sql`status IN ('success','failed','cancelled','rejected')`),
+    // The executions an event caused: executions_event_action below holds those outside
+    // pipelines, this one the others (none today), so each execution is indexed once.
+    index("executions_event_pipeline").on(t.eventId).where(sql`event_id IS NOT NULL AND pipeline_run_id IS NOT NULL`),
     // Redelivered routing / schedule tasks cannot start a second execution for the same
     // (event, action) or (action, slot).
     uniqueIndex("executions_event_action")

@@ -46,7 +46,8 @@ export const runs = sqliteTable(
   },
   (t) => [
     index("runs_action").on(t.orgId, t.actionId, t.runId),
-    index("runs_execution").on(t.executionId),
+    // An execution's attempts in order (a run's timeline; "is there a newer attempt").
+    index("runs_execution").on(t.executionId, t.attempt),
     // The org-wide runs list (newest first, optionally by status) and the approvals inbox.
     index("runs_org").on(t.orgId, t.runId),
     index("runs_org_status").on(t.orgId, t.status, t.runId),

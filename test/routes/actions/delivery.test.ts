@@ -111,6 +111,35 @@ describe("trigger → delivery", () => {
     expect(list.body.runs.map((r: any) => r.attempt)).toEqual([3, 2, 1]);
   });
 
+  it("writes the execution row twice (started, final): it stays pending, untouched, through every attempt and between them", async () => {
+    const t = await makeTenant();
+    const a = await createAction(t, { max_retries: 1, retry_delay_seconds: 10 });
+    const trig = await api("POST", `${actionsPath(t)}/${a.action_id}/trigger`, { token: t.tokens.runner });
+    const execRow = () => db().select().from(executions).where(eq(executions.executionId, trig.body.execution_id)).get();
+    const started = (await execRow())!;
+    expect(started).toMatchObject({ status: "pending", updatedAt: started.createdAt });
+    // The endpoint looks at the execution while each attempt is in flight (the run is `running` then).
+    const during: unknown[] = [];
+    let answer = 503;
+    receiver(async () => {
+      during.push(await execRow());
+      return new Response("", { status: answer });
+    });
+    sends = [];
+    await deliver(trig.body.run_id);
+    const between = await execRow();
+    answer = 200;
+    await deliver(sends[0]!.body.run_id);
+    const untouched = { status: "pending", updatedAt: started.createdAt };
+    expect(during).toEqual([expect.objectContaining(untouched), expect.objectContaining(untouched)]);
+    expect(between).toMatchObject(untouched);
+    const final = (await execRow())!;
+    expect(final.status).toBe("success");
+    expect(final.updatedAt > started.createdAt).toBe(true);
+    // The counters still change once for the execution.
+    expect(await actionRow(a.action_id)).toMatchObject({ totalRuns: 1, successfulRuns: 1, failedRuns: 0, runningCount: 0 });
+  });
+
   it("records a timeout", async () => {
     const t = await makeTenant();
     const ep = await makeEndpoint(t, "https://slow.example.com/", { timeoutSeconds: 1 });
