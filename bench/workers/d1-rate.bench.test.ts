@@ -9,7 +9,8 @@
  *
  * Each figure: rows/s, statements/s (a statement is one SQL statement sent to D1, so a
  * `db.batch()` of 10 is 10), D1 calls/s (round trips from the Worker), and `rows_written`
- * from D1's result meta per inserted event row (local D1 counts index entries as rows).
+ * from D1's result meta per inserted event row (local D1 counts index entries as rows), and
+ * the time D1 itself reports (`meta.duration`, summed) per row and per statement.
  * Run alone: `npx vitest run --config vitest.bench.config.ts bench/workers/d1-rate.bench.test.ts`.
  */
 import { env } from "cloudflare:test";
@@ -86,6 +87,8 @@ interface Tally {
   statements: number;
   calls: number;
   rowsWritten: number;
+  /** Sum of D1's own `meta.duration` (time inside the database, without the round trip). */
+  d1Ms: number;
 }
 
 function figures(t: Tally, ms: number, extra: Record<string, unknown> = {}) {
@@ -100,6 +103,9 @@ function figures(t: Tally, ms: number, extra: Record<string, unknown> = {}) {
     statements_per_s: Math.round(t.statements / s),
     d1_calls_per_s: Math.round(t.calls / s),
     rows_written_per_event_row: +(t.rowsWritten / t.rows).toFixed(2),
+    d1_exec_ms: Math.round(t.d1Ms),
+    d1_exec_ms_per_row: +(t.d1Ms / t.rows).toFixed(4),
+    d1_exec_ms_per_statement: +(t.d1Ms / t.statements).toFixed(4),
   };
 }
 
@@ -110,7 +116,7 @@ async function count(): Promise<number> {
 /** Runs `total` single-row inserts with `callers` concurrent callers (each awaits its own). */
 async function singleRows(total: number, callers: number) {
   const rows = Array.from({ length: total }, row);
-  const t: Tally = { rows: 0, statements: 0, calls: 0, rowsWritten: 0 };
+  const t: Tally = { rows: 0, statements: 0, calls: 0, rowsWritten: 0, d1Ms: 0 };
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -121,6 +127,7 @@ async function singleRows(total: number, callers: number) {
         t.statements++;
         t.calls++;
         t.rowsWritten += r.meta.rows_written;
+        t.d1Ms += r.meta.duration;
       }
     }),
   );
@@ -152,7 +159,7 @@ it("one INSERT … SELECT FROM json_each(?) per 100 rows", async () => {
   const batches = Array.from({ length: 300 }, () => JSON.stringify(Array.from({ length: 100 }, row)));
   const paramBytes = new TextEncoder().encode(batches[0]!).length;
   const stmt = env.DB.prepare(INSERT_JSON_EACH);
-  const t: Tally = { rows: 0, statements: 0, calls: 0, rowsWritten: 0 };
+  const t: Tally = { rows: 0, statements: 0, calls: 0, rowsWritten: 0, d1Ms: 0 };
   const t0 = performance.now();
   for (const b of batches) {
     const r = await stmt.bind(b).run();
@@ -160,6 +167,7 @@ it("one INSERT … SELECT FROM json_each(?) per 100 rows", async () => {
     t.statements++;
     t.calls++;
     t.rowsWritten += r.meta.rows_written;
+    t.d1Ms += r.meta.duration;
   }
   const ms = performance.now() - t0;
   report("d1_rate.json_each_100", figures(t, ms, { rows_per_statement: 100, bound_param_bytes: paramBytes }));
@@ -167,7 +175,7 @@ it("one INSERT … SELECT FROM json_each(?) per 100 rows", async () => {
 
   // The same statement again with the same 100 rows: every row conflicts, nothing is written.
   const again = await stmt.bind(batches[0]!).run();
-  report("d1_rate.json_each_100_all_duplicates", { changes: again.meta.changes, rows_written: again.meta.rows_written, ms: Math.round(again.meta.duration) });
+  report("d1_rate.json_each_100_all_duplicates", { changes: again.meta.changes, rows_written: again.meta.rows_written, d1_exec_ms: +again.meta.duration.toFixed(2) });
   expect(again.meta.changes).toBe(0);
 });
 
@@ -175,7 +183,7 @@ for (const [n, batches] of [[10, 500], [100, 100]] as const) {
   it(`db.batch() of ${n} single-row INSERTs`, async () => {
     const before = await count();
     const groups = Array.from({ length: batches }, () => Array.from({ length: n }, row));
-    const t: Tally = { rows: 0, statements: 0, calls: 0, rowsWritten: 0 };
+    const t: Tally = { rows: 0, statements: 0, calls: 0, rowsWritten: 0, d1Ms: 0 };
     const t0 = performance.now();
     for (const g of groups) {
       const results = await env.DB.batch(g.map(one));
@@ -184,6 +192,7 @@ for (const [n, batches] of [[10, 500], [100, 100]] as const) {
         t.rows += r.meta.changes;
         t.statements++;
         t.rowsWritten += r.meta.rows_written;
+        t.d1Ms += r.meta.duration;
       }
     }
     const ms = performance.now() - t0;
