@@ -11,24 +11,23 @@ export const PRICES = {
 };
 
 /**
- * Cost of one million webhooks, each routed to one action and delivered once, from the
- * counts measured for one webhook and one delivered run. CPU and DO duration are left out
- * (not measurable locally); the assumption is stated in bench/README.md.
+ * Cost of one million webhooks, each routed to one action and delivered once, from the counts
+ * measured per webhook for each part of its path (`parts`: the request, its share of the
+ * consumer batch that stores and routes it, the delivery of its run). Queue consumer
+ * invocations count as one request per 100 messages (the batch size). CPU time and DO
+ * duration are left out (not measurable locally); bench/README.md says so.
  */
-export function costPerMillion(webhook, run) {
+export function costPerMillion(...parts) {
   const m = 1e6;
-  const rowsWritten = (webhook.d1RowsWritten + run.d1RowsWritten) * m;
-  const rowsRead = (webhook.d1RowsRead + run.d1RowsRead) * m;
-  const queueOps = (webhook.queueMessages + run.queueMessages) * 3 * m;
-  const doReq = (webhook.doRequests + run.doRequests) * m;
-  // Requests: the webhook itself + queue consumer invocations (batched 100 messages; counted as 1/100 each).
-  const requests = m + ((webhook.queueMessages + run.queueMessages) * m) / 100;
-  const parts = {
+  const sum = (k) => parts.reduce((a, p) => a + (p[k] ?? 0), 0);
+  const queueMessages = sum("queueMessages");
+  const requests = m + (queueMessages * m) / 100;
+  const cost = {
     workers_requests_usd: (requests / 1e6) * PRICES.workers_per_million_requests,
-    d1_rows_written_usd: (rowsWritten / 1e6) * PRICES.d1_per_million_rows_written,
-    d1_rows_read_usd: (rowsRead / 1e6) * PRICES.d1_per_million_rows_read,
-    queues_usd: (queueOps / 1e6) * PRICES.queues_per_million_operations,
-    durable_objects_usd: (doReq / 1e6) * PRICES.do_per_million_requests,
+    d1_rows_written_usd: sum("d1RowsWritten") * PRICES.d1_per_million_rows_written,
+    d1_rows_read_usd: sum("d1RowsRead") * PRICES.d1_per_million_rows_read,
+    queues_usd: queueMessages * 3 * PRICES.queues_per_million_operations,
+    durable_objects_usd: sum("doRequests") * PRICES.do_per_million_requests,
   };
-  return { ...parts, total_usd: Object.values(parts).reduce((a, b) => a + b, 0) };
+  return { ...cost, total_usd: Object.values(cost).reduce((a, b) => a + b, 0), rows_written_per_webhook: sum("d1RowsWritten"), statements_per_webhook: sum("d1Statements"), queue_messages_per_webhook: queueMessages };
 }

@@ -73,12 +73,11 @@ function run(args, opts = {}) {
 
 // 4. Cost.
 {
-  const per = results.figures["per_event.webhook"];
-  const run1 = results.figures["per_event.delivered_run"];
-  if (per && run1) {
-    results.figures.cost = costPerMillion(per, run1);
-    results.figures.cost.prices = PRICES;
-    console.log(`cost per million routed webhooks (1 action each): $${results.figures.cost.total_usd.toFixed(2)}`);
+  const f = results.figures;
+  const parts = [f["per_event.webhook"], f["per_event.stored_routed"], f["per_event.delivered_run"]];
+  if (parts.every(Boolean)) {
+    results.figures.cost = { ...costPerMillion(...parts), goal_usd: 6, prices: PRICES };
+    console.log(`cost per million routed webhooks (1 action each): $${results.figures.cost.total_usd.toFixed(2)} (goal ≤ $6); ${results.figures.cost.rows_written_per_webhook} rows written and ${results.figures.cost.statements_per_webhook} D1 statements per webhook`);
     console.log(JSON.stringify(results.figures.cost, null, 2));
   }
 }

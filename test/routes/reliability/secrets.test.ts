@@ -51,6 +51,7 @@ async function failingDelivery(t: Populated, receiver: () => Promise<Response>):
   const tasks: Task[] = [];
   const dead: Task[] = [];
   vi.spyOn(env.TASKS, "send").mockImplementation(async (m) => (tasks.push(m as Task), undefined as never));
+  vi.spyOn(env.TASKS, "sendBatch").mockImplementation(async (ms) => (tasks.push(...[...ms].map((m) => m.body as Task)), undefined as never));
   vi.spyOn(env.DLQ, "send").mockImplementation(async (m) => (dead.push(m as Task), undefined as never));
   const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(receiver);
   await env.DB.prepare("UPDATE actions SET approval_required = 0, max_retries = 0 WHERE org_id = ?").bind(t.orgId).run();
