@@ -9,8 +9,12 @@
 import { call } from "./api.mjs";
 import { ApiError } from "./errors.mjs";
 
-/** How far behind the newest seen `received_at` each poll looks again (events that commit late). */
-const OVERLAP_MS = 5_000;
+/**
+ * How far behind the newest seen `received_at` each poll looks again: events reach the events
+ * API after their `received_at` (queue-first ingest stores them when their batch is consumed,
+ * about 1 s; more when the consumer has a backlog). Default: 30 s.
+ */
+const OVERLAP_MS = 30_000;
 const PAGE = 200;
 
 const sleep = (ms, signal) => new Promise((r) => {

@@ -48,6 +48,12 @@ export const MUTANTS = [
   { id: "stripe-dedup-key-unstable", file: "src/providers/stripe.ts", find: "dedupKey: id ? `stripe:${id}`", replace: "dedupKey: id ? `stripe:${id}:${crypto.randomUUID()}`", tests: VERIFIERS },
   { id: "github-dedup-key-unstable", file: "src/providers/github.ts", find: "dedupKey: delivery ? `github:${delivery}`", replace: "dedupKey: delivery ? `github:${crypto.randomUUID()}`", tests: VERIFIERS },
   // A replay must get the original's id without reading D1 (queue-first ingest answers from the id alone).
+  // --- queue-first ingest: nothing acknowledged is lost, nothing is stored or started twice ---
+  { id: "handoff-no-inbox-fallback", file: "src/services/ingest-handoff.ts", find: "        admitted = await admitOrFail(env, todo);\n      }\n    } else {", replace: "        throw unavailable();\n      }\n    } else {", tests: QUEUE_FIRST },
+  { id: "inbox-deletes-before-d1-has-it", file: "src/durable/inbox.ts", find: "    const created = await storeIngested(env.DB, rows);", replace: '    s.exec("DELETE FROM inbox WHERE seq <= ?", last);\n    const created = await storeIngested(env.DB, rows);', tests: QUEUE_FIRST },
+  { id: "dlq-acks-an-unkept-event", file: "src/queue/dead-letters.ts", find: "if (await keepEvent(env, task.data.event)) msg.ack();", replace: "if ((await keepEvent(env, task.data.event)) || true) msg.ack();", tests: QUEUE_FIRST },
+  { id: "routing-ignores-stored-outcome", file: "src/services/routing.ts", find: "AND e.status = 'routed'\n  AND EXISTS (SELECT 1 FROM json_each(e.matched_actions) m WHERE m.value = json_extract(j.value, '$.action_id')))`;", replace: ")`;", tests: QUEUE_FIRST },
+  { id: "routing-counters-count-all", file: "src/services/routing.ts", find: "FROM executions WHERE execution_id IN (SELECT value FROM json_each(?1)) GROUP BY action_id", replace: "FROM executions WHERE action_id IN (SELECT action_id FROM executions WHERE execution_id IN (SELECT value FROM json_each(?1))) GROUP BY action_id", tests: QUEUE_FIRST },
   { id: "event-id-not-derived", file: "src/services/ingest.ts", find: "event_id: await eventIdFor(t.projectTriggerId, d.dedupKey),", replace: "event_id: crypto.randomUUID(),", tests: QUEUE_FIRST },
   // --- outbound policy ranges (one IANA table, longest prefix wins) ---
   { id: "policy-172-16-12-too-narrow", file: "src/core/outbound-policy.ts", find: '{ cidr: "172.16.0.0/12"', replace: '{ cidr: "172.16.0.0/13"', tests: POLICY },

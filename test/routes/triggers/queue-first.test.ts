@@ -11,7 +11,7 @@ import { Webhook } from "standardwebhooks";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { eventIdFor } from "../../../src/core/ids";
-import { events, executions, runs } from "../../../src/db/schema";
+import { actions, events, executions, runs } from "../../../src/db/schema";
 import type { TriggerState } from "../../../src/durable/trigger-state";
 import { heldHere, flushHere } from "../../../src/durable/inbox";
 import { inboxFor } from "../../../src/durable/client";
@@ -139,13 +139,17 @@ describe("queue-first ingest (INGEST_MODE=queue)", () => {
     const { triggerId } = await setup("qf-redeliver");
     for (const id of ["a", "b", "c"]) expect((await deliver(modeEnv("queue"), triggerId, `msg_${id}`)).status).toBe(200);
     const batch = ingests();
-    await consume(batch);
+    await consume(batch.slice(0, 1));
+    await consume(batch.slice(1));
     await consume(batch, 2);
     const stored = await eventsOf(triggerId);
     expect(stored).toHaveLength(3);
     for (const e of stored) expect(await executionsOf(e.eventId)).toHaveLength(1);
     const allRuns = await db().select().from(runs).where(eq(runs.orgId, stored[0]!.orgId));
     expect(allRuns).toHaveLength(3);
+    // Counters count each execution once, whatever was redelivered.
+    const [action] = await db().select().from(actions).where(eq(actions.orgId, stored[0]!.orgId));
+    expect([action!.totalRuns, action!.runningCount]).toEqual([3, 3]);
   });
 
   it("a batch whose D1 transaction failed stored and started nothing; its redelivery stores and routes each event once", async () => {
