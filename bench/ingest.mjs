@@ -59,15 +59,27 @@ async function call(base, method, path, body, token) {
 
 /**
  * A fixed number of requests (not a duration), so every request completes before the count:
- * a timed run abandons its in-flight requests, which the server still stores.
+ * a timed run abandons its in-flight requests, which the server still stores. The result gets
+ * `elapsed_s`, from the start to the last response as seen here (autocannon's own duration
+ * only ends on its 1-second ticks, too coarse for runs of a few seconds).
  */
-function load(url, path, connections, amount, sign) {
+function load(url, path, connections, amount, sign, method = "POST", headers = {}) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, amount, timeout: 30, requests: [{ method: "POST", path, setupRequest: (req) => sign(req) }] }, (err, r) => (err ? reject(err) : resolve(r)));
+    const t0 = performance.now();
+    let last = t0;
+    const inst = autocannon(
+      { url, connections, amount, timeout: 30, requests: [{ method, path, setupRequest: (req) => {
+        const r = sign ? sign(req) : req;
+        return { ...r, headers: { ...r.headers, ...headers } };
+      } }] },
+      (err, r) => (err ? reject(err) : resolve({ ...r, elapsed_s: (last - t0) / 1000 })),
+    );
+    inst.on("response", () => (last = performance.now()));
   });
 }
 
-const fig = (r) => ({ rps: Math.round(r.requests.average), p50_ms: r.latency.p50, p99_ms: r.latency.p99, ok_2xx: r["2xx"], non_2xx: r.non2xx, errors: r.errors });
+/** Figures of one autocannon run; req/s is completed requests over the run's own duration (not a per-second average, which rounds short runs). */
+const fig = (r) => ({ rps: Math.round(r.requests.total / Math.max(r.elapsed_s, 0.001)), p50_ms: r.latency.p50, p99_ms: r.latency.p99, ok_2xx: r["2xx"], non_2xx: r.non2xx, errors: r.errors, seconds: +r.elapsed_s.toFixed(2) });
 /** The median round of several (by req/s), so one disturbed round does not decide the figure. */
 const medianRound = (rounds) => rounds.slice().sort((a, b) => a.rps - b.rps)[Math.floor((rounds.length - 1) / 2)];
 
@@ -176,8 +188,7 @@ async function runMode({ root, mode, bareUrl, requests, burst, tmp, rounds }) {
     out.all_stored_after_load_ms = lag;
     console.log(`ingest[${mode}]: ${out.stored_events} events stored for ${accepted} accepted — ${out.stored_exactly_once ? "exactly once" : "MISMATCH"}; the last was in D1 ${lag ?? "> 120000"} ms after the load ended`);
     // Reference routes on our Worker: no I/O (router + middleware only), and one D1 read.
-    const get = (token) => ({ method: "GET", setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } }) });
-    const refLoad = (url, p, c) => new Promise((resolve, reject) => autocannon({ url, connections: c, amount: requests, timeout: 30, requests: [{ path: p, ...get(s.token) }] }, (e, r) => (e ? reject(e) : resolve(r))));
+    const refLoad = (url, p, c) => load(url, p, c, requests, null, "GET", { authorization: `Bearer ${s.token}` });
     if (mode === "queue") {
       out.reference = {};
       for (const c of [16, 64]) {
@@ -192,13 +203,14 @@ async function runMode({ root, mode, bareUrl, requests, burst, tmp, rounds }) {
       const t0 = performance.now();
       const r = await load(base, `/v1/webhooks/${s.routed}`, 128, burst, sign);
       const sent = Math.round(performance.now() - t0);
-      const stored = await until(async () => (await total(base, s, s.routed)) >= r["2xx"], 600_000);
-      const routed = await until(async () => (await total(base, s, s.routed, "routed")) >= r["2xx"], 600_000);
+      const since = async (probe) => ((await until(probe, 600_000)) === null ? null : Math.round(performance.now() - t0));
+      const stored = await since(async () => (await total(base, s, s.routed)) >= r["2xx"]);
+      const routed = await since(async () => (await total(base, s, s.routed, "routed")) >= r["2xx"]);
       const storedCount = await total(base, s, s.routed);
       out.burst = {
-        sent: burst, ok_2xx: r["2xx"], non_2xx: r.non2xx, errors: r.errors, send_ms: sent, send_rps: Math.round(r.requests.average), p99_ms: r.latency.p99,
+        sent: burst, ok_2xx: r["2xx"], non_2xx: r.non2xx, errors: r.errors, send_ms: sent, send_rps: fig(r).rps, p99_ms: r.latency.p99,
         stored: storedCount, stored_exactly_once: storedCount === r["2xx"],
-        last_stored_ms_from_start: stored === null ? null : sent + stored, last_routed_ms_from_start: routed === null ? null : sent + routed,
+        last_stored_ms_from_start: stored, last_routed_ms_from_start: routed,
         delivered_so_far: sinkServer.hits(),
       };
       console.log(`burst[${mode}]: ${r["2xx"]}/${burst} acknowledged in ${sent} ms (${out.burst.send_rps} req/s, non-2xx ${r.non2xx}, errors ${r.errors}); ${storedCount} stored (${out.burst.stored_exactly_once ? "exactly once" : "MISMATCH"}); last stored ${out.burst.last_stored_ms_from_start} ms, last routed ${out.burst.last_routed_ms_from_start} ms after the burst began`);

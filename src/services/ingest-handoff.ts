@@ -29,26 +29,46 @@ const BATCH_BYTES = 240_000;
 
 const size = (e: IngestedEvent) => new TextEncoder().encode(JSON.stringify(e)).length;
 
+/**
+ * An upper bound of `size(e)` without encoding: JSON writes a UTF-16 code unit as at most 6
+ * bytes (`\uXXXX`), plus quotes, commas and key names (under 1,000 bytes for this shape).
+ */
+function sizeBound(e: IngestedEvent): number {
+  let chars = e.body.length + e.event_id.length + e.org_id.length + e.app_id.length + e.project_trigger_id.length + e.provider_id.length + e.dedup_key.length + (e.event_type?.length ?? 0) + e.received_at.length;
+  for (const [k, v] of Object.entries(e.headers)) chars += k.length + v.length + 6;
+  return 6 * chars + 1_000;
+}
+
 /** True when these events can be handed off (each ≤ MESSAGE_BYTES, together ≤ BATCH_BYTES); else the caller stores them in D1 first. */
 export function fitsHandOff(rows: IngestedEvent[]): boolean {
+  if (rows.length > 100) return false;
   let total = 0;
   for (const r of rows) {
-    const n = size(r);
+    const bound = sizeBound(r);
+    const n = bound <= MESSAGE_BYTES ? bound : size(r);
     if (n > MESSAGE_BYTES) return false;
     total += n;
   }
-  return total <= BATCH_BYTES && rows.length <= 100;
+  return total <= BATCH_BYTES || rows.reduce((a, r) => a + size(r), 0) <= BATCH_BYTES;
 }
 
-/** Event ids this isolate handed off recently (bounded, oldest dropped first). */
+/**
+ * Event ids this isolate handed off recently: two generations of RECENT_MAX / 2 each, the
+ * older dropped whole when the newer fills (O(1) per id; a Set's oldest-first eviction
+ * degrades as deleted slots pile up). Remembers between RECENT_MAX / 2 and RECENT_MAX ids.
+ */
 const RECENT_MAX = 10_000;
-const recent = new Set<string>();
+let recentNew = new Set<string>();
+let recentOld = new Set<string>();
+const isRecent = (id: string) => recentNew.has(id) || recentOld.has(id);
 function remember(ids: string[]): void {
   for (const id of ids) {
-    recent.delete(id);
-    recent.add(id);
+    recentNew.add(id);
+    if (recentNew.size >= RECENT_MAX / 2) {
+      recentOld = recentNew;
+      recentNew = new Set();
+    }
   }
-  while (recent.size > RECENT_MAX) recent.delete(recent.values().next().value!);
 }
 
 const unavailable = () =>
@@ -82,7 +102,7 @@ export async function admitToInbox(env: Env, rows: IngestedEvent[]): Promise<boo
  * both refuse it throws a 503 `queue_unavailable` and nothing was acknowledged.
  */
 export async function handOff(env: Env, rows: IngestedEvent[], mode: "queue" | "inbox"): Promise<boolean[]> {
-  const known = rows.map((r) => recent.has(r.event_id));
+  const known = rows.map((r) => isRecent(r.event_id));
   const todo = rows.filter((_, i) => !known[i]);
   let dup = known;
   if (todo.length) {

@@ -68,14 +68,24 @@ class SecretsUnreadable extends Error {}
  * never treated as "no secret" (that would make a signed generic trigger unsigned).
  */
 export async function keysOf(env: Env, c: Candidate): Promise<VerifyKeys> {
+  const known = openedKeys.get(c);
+  if (known) return known;
   const config = c.trigger.triggerConfig ?? {};
   if (!c.secretsEnc) return { config };
   try {
-    return keysFromSecrets(await openSecrets(env.ENCRYPTION_KEY, c.secretsEnc), config);
+    const keys = keysFromSecrets(await openSecrets(env.ENCRYPTION_KEY, c.secretsEnc), config);
+    openedKeys.set(c, keys);
+    return keys;
   } catch (err) {
     throw new SecretsUnreadable(err instanceof Error ? `${err.name}: ${err.message}` : "unreadable");
   }
 }
+
+/**
+ * Keys already decrypted, per candidate object: a candidate reused from the trigger cache
+ * (≤ TTL_MS) is decrypted once, not on every delivery. Held weakly: gone with the candidate.
+ */
+const openedKeys = new WeakMap<Candidate, VerifyKeys>();
 
 /**
  * A candidate's verdict; `internal` when it failed inside (decrypt, verifier fault) rather

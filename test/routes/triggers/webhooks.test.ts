@@ -3,6 +3,7 @@ import { sign as githubSign } from "@octokit/webhooks-methods";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { Webhook as SvixWebhook } from "svix";
+import { readBodyLimited } from "../../../src/faces/triggers/inbound";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { makeTenant, type Tenant } from "../../fixtures";
 import { eventsOf, makeTrigger, post } from "./helpers";
@@ -123,6 +124,13 @@ describe("POST /v1/webhooks/{project_trigger_id}", () => {
     const r2 = await post(`/v1/webhooks/${id}`, stream);
     expect(r2.status).toBe(413);
     expect(await eventsOf(id)).toHaveLength(0);
+  });
+
+  it("a Content-Length within the limit is read whole, and a body longer than it says is still refused over the limit", async () => {
+    const ok = await readBodyLimited(new Request("http://sy.test/x", { method: "POST", body: "abc", headers: { "content-length": "3" } }), 10);
+    expect(new TextDecoder().decode(ok)).toBe("abc");
+    const lying = new Request("http://sy.test/x", { method: "POST", body: "y".repeat(2_000), headers: { "content-length": "10" } });
+    await expect(readBodyLimited(lying, 1_000)).rejects.toMatchObject({ code: "payload_too_large" });
   });
 
   it("404 for unknown triggers, unknown ids and non-webhook triggers", async () => {
