@@ -1,16 +1,13 @@
-import { getDb } from "../db/client";
+import { IngestedEvent } from "../engine/event-log";
 import type { Env } from "../env";
-import type { Task } from "../queue/messages";
-import { sendInChunks } from "../queue/send";
-import { IngestedEvent, storeIngested, toRoute } from "../engine/event-log";
 
 /**
  * The ingest inbox: verified deliveries held in a Durable Object's SQLite until they are in
  * D1 (objects named `inbox:<shard>`, see `inboxFor`). It is the durable hand-off where the
  * queue is not durable (local `npm start`: local Queues lose unconsumed messages on a
  * restart) and the fallback when the queue refuses a send. A row leaves the inbox only after
- * D1 holds its event, so a crash at any point loses nothing; a row flushed twice is stored
- * once (`storeIngested`), and its routing is started once more at most (idempotent).
+ * D1 holds its event (stored and routed in one transaction by the sink), so a crash at any
+ * point loses nothing, and a row flushed twice is stored once and starts nothing twice.
  */
 
 /** Delay between the first admitted row and the flush that stores it (the batching window). */
@@ -23,7 +20,7 @@ const ROUNDS = 10;
 
 export function inboxSchema(s: SqlStorage): void {
   s.exec(
-    "CREATE TABLE IF NOT EXISTS inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, org_id TEXT NOT NULL, bytes INTEGER NOT NULL, row TEXT NOT NULL, flushes INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TABLE IF NOT EXISTS inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, org_id TEXT NOT NULL, bytes INTEGER NOT NULL, row TEXT NOT NULL)",
   );
 }
 
@@ -54,32 +51,38 @@ export function heldHere(s: SqlStorage): number {
 }
 
 /**
- * Moves held rows into D1, oldest first, up to ROUNDS rounds: each round marks its rows
- * (so a round that dies is treated as redelivered next time), stores them with one D1 batch,
- * enqueues `event.route` for what must be routed, then deletes exactly those rows. A queue
- * refusal leaves the events `received` in D1 for the sweeper. A D1 failure keeps the rows
- * and throws. Returns how many rows are still held.
+ * What stores held rows in D1 and routes them (services' `settleIngested`: one transaction per
+ * batch, safe to run twice on the same rows). Set once at start-up by src/index.ts, so this
+ * layer never imports a service.
+ */
+export type InboxSink = (env: Env, rows: IngestedEvent[]) => Promise<void>;
+let sink: InboxSink | null = null;
+
+/** Sets the sink every inbox flush hands its rows to (see InboxSink). */
+export function setInboxSink(fn: InboxSink): void {
+  sink = fn;
+}
+
+/**
+ * Moves held rows into D1, oldest first, up to ROUNDS rounds: each round hands its rows to the
+ * sink (stored and routed in one D1 transaction), then deletes exactly those rows. A round
+ * that fails keeps its rows and throws (the caller retries); a round that stored its rows and
+ * died before the delete hands them over again, which stores and starts nothing twice.
+ * Returns how many rows are still held.
  */
 export async function flushHere(s: SqlStorage, env: Env): Promise<number> {
-  const db = getDb(env.DB);
+  if (!sink) throw new Error("inbox sink not set: src/index.ts sets it at start-up");
   for (let round = 0; round < ROUNDS; round++) {
-    const taken: { seq: number; row: string; flushes: number }[] = [];
+    const taken: { seq: number; row: string }[] = [];
     let bytes = 0;
-    for (const r of s.exec<{ seq: number; row: string; flushes: number; bytes: number }>("SELECT seq, row, flushes, bytes FROM inbox ORDER BY seq LIMIT ?", ROUND_ROWS)) {
+    for (const r of s.exec<{ seq: number; row: string; bytes: number }>("SELECT seq, row, bytes FROM inbox ORDER BY seq LIMIT ?", ROUND_ROWS)) {
       if (taken.length && bytes + r.bytes > ROUND_BYTES) break;
       taken.push(r);
       bytes += r.bytes;
     }
     if (taken.length === 0) return 0;
     const last = taken[taken.length - 1]!.seq;
-    s.exec("UPDATE inbox SET flushes = flushes + 1 WHERE seq <= ?", last);
-    const rows = taken.map((t) => IngestedEvent.parse(JSON.parse(t.row)));
-    const created = await storeIngested(env.DB, rows);
-    const route = await toRoute(db, rows, created, taken.some((t) => t.flushes > 0));
-    const tasks: Task[] = route.map((id) => ({ v: 1, kind: "event.route", event_id: id }));
-    await sendInChunks(env.TASKS, tasks, async (chunk, err) => {
-      console.error(JSON.stringify({ level: "error", msg: "inbox route enqueue refused; the sweeper routes these events", events: chunk.length, error: String(err) }));
-    });
+    await sink(env, taken.map((t) => IngestedEvent.parse(JSON.parse(t.row))));
     s.exec("DELETE FROM inbox WHERE seq <= ?", last);
   }
   return heldHere(s);

@@ -1,6 +1,4 @@
-import { sql } from "drizzle-orm";
 import * as z from "zod";
-import type { Db } from "../db/client";
 import { jsonInsert } from "../db/json-rows";
 import { events } from "../db/schema";
 
@@ -46,35 +44,3 @@ export function insertEvents(d1: D1Database, rows: (typeof events.$inferInsert)[
 
 /** The event ids the `insertEvents` statements' results say were created. */
 export const createdIds = (results: D1Result[]): string[] => results.flatMap((r) => (r.results as { event_id: string }[]).map((x) => x.event_id));
-
-/**
- * Stores events not yet routed (status `received`, or `unmatched` when the trigger's event
- * filter excludes their type) in one D1 batch (see `insertEvents`). Returns the ids of the
- * rows this call created, and only those.
- */
-export async function storeIngested(d1: D1Database, rows: IngestedEvent[]): Promise<string[]> {
-  if (rows.length === 0) return [];
-  return createdIds(await d1.batch(insertEvents(d1, rows.map((r) => eventRow(r)))));
-}
-
-/** Of `ids`, those stored and still `received` (not yet routed): what a redelivered batch must still route. */
-export async function stillReceived(db: Db, ids: string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const rows = await db.all<{ event_id: string }>(
-    sql`SELECT event_id FROM events WHERE event_id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND status = 'received'`,
-  );
-  return rows.map((r) => r.event_id);
-}
-
-/**
- * What of a batch must be routed now: the rows this batch created that are `received`, and,
- * when `redelivered` (an earlier attempt may have stored them and died before routing),
- * every row of the batch still `received`. Routing is idempotent per (event, action), so a
- * second routing creates no second execution; this keeps it from even starting when it can.
- */
-export async function toRoute(db: Db, rows: IngestedEvent[], created: string[], redelivered: boolean): Promise<string[]> {
-  const routable = new Set(rows.filter((r) => r.status === "received").map((r) => r.event_id));
-  const out = new Set(created.filter((id) => routable.has(id)));
-  if (redelivered) for (const id of await stillReceived(db, [...routable])) out.add(id);
-  return [...out];
-}

@@ -46,13 +46,23 @@ interface Plan {
 async function plan(db: Db, list: Routable[], at: string): Promise<Plan> {
   const out: Plan = { outcome: new Map(), started: [] };
   if (list.length === 0) return out;
-  const triggerIds = JSON.stringify([...new Set(list.map((e) => e.projectTriggerId))]);
-  // System path: the set may span tenants; each event is matched only against its own org and app below.
+  const ids = (pick: (e: Routable) => string) => JSON.stringify([...new Set(list.map(pick))]);
+  const triggerIds = ids((e) => e.projectTriggerId);
+  // System path: the set may span tenants. Read through actions_app (the batch's orgs and apps),
+  // never all enabled actions; each event is matched only against its own org and app below.
   const [listed, kinds] = await db.batch([
     db
       .select()
       .from(actions)
-      .where(and(eq(actions.isEnabled, true), sql`EXISTS (SELECT 1 FROM json_each(${actions.triggerIds}) t WHERE t.value IN (SELECT value FROM json_each(${triggerIds})))`))
+      .where(
+        and(
+          sql`${actions.orgId} IN (SELECT value FROM json_each(${ids((e) => e.orgId)}))`,
+          sql`${actions.appId} IN (SELECT value FROM json_each(${ids((e) => e.appId)}))`,
+          // `+` keeps the planner off actions_due (is_enabled, …), which would read every enabled action.
+          sql`+${actions.isEnabled} = 1`,
+          sql`EXISTS (SELECT 1 FROM json_each(${actions.triggerIds}) t WHERE t.value IN (SELECT value FROM json_each(${triggerIds})))`,
+        ),
+      )
       .orderBy(actions.actionId),
     db
       .select({ id: triggers.projectTriggerId, orgId: triggers.orgId, kind: triggers.triggerType })

@@ -4,17 +4,22 @@
  * killed with SIGKILL mid-delivery (local Queues lose every unconsumed message then); the
  * server is started again on the same state, the cron is driven through /__scheduled, and
  * every run must reach a final state with no manual step: each delivered at least once,
- * deduplicable by `webhook-id`, with the action's counters exact. Bounded everywhere.
+ * deduplicable by `webhook-id`, with the action's counters exact. Then, on the same state: 60
+ * signed webhooks acknowledged (held by npm start's inbox objects) and the server killed at once;
+ * after a restart every acknowledged event is stored exactly once, routed and delivered. Bounded
+ * everywhere.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Webhook } from "standardwebhooks";
 import { afterAll, describe, expect, it } from "vitest";
 import { e2eLaunch, e2eVars, freePort, writeVarsFile } from "./global-setup";
 
 const RUNS = 6;
+const INGESTED = 60;
 const RECEIVER_DELAY_MS = 1500;
 
 async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs: number): Promise<T> {
@@ -57,14 +62,22 @@ async function crash(child: ChildProcess): Promise<void> {
   await gone;
 }
 
-afterAll(async () => {
+/** SIGKILL to every server this file started that is still running, and waits until each is gone. */
+async function stopAll(): Promise<void> {
   for (const s of servers) {
+    if (s.exitCode !== null || s.signalCode !== null) continue;
+    const gone = new Promise((r) => s.once("exit", r));
     try {
-      if (s.exitCode === null && s.signalCode === null) process.kill(-s.pid!, "SIGKILL");
+      process.kill(-s.pid!, "SIGKILL");
+      await gone;
     } catch {
       /* already gone */
     }
   }
+}
+
+afterAll(async () => {
+  await stopAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -142,6 +155,76 @@ describe("crash recovery", () => {
     expect(new Set(seen).size).toBe(RUNS);
     const a = (await call("GET", actionPath, admin)).body;
     expect(a).toMatchObject({ total_runs: RUNS, successful_runs: RUNS, failed_runs: 0, is_running: false });
+    await new Promise<void>((r) => receiver.close(() => r()));
+  }, 300_000);
+
+  it("stores every acknowledged webhook exactly once, and routes it, after the server is killed right after acknowledging them", async () => {
+    // The previous test's server still holds the state directory: this one starts on it afresh.
+    await stopAll();
+    const delivered = new Set<string>();
+    const receiver = createServer((req: IncomingMessage, res: ServerResponse) => {
+      req.resume();
+      req.on("end", () => {
+        delivered.add(String(req.headers["webhook-id"] ?? ""));
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
+    const receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+    let base = `http://127.0.0.1:${await freePort()}`;
+    const call = async (method: string, path: string, token: string, body?: unknown) => {
+      const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    };
+    const server = await startServer(Number(new URL(base).port));
+    const admin = vars.ADMIN_TOKEN!;
+    const org = (await call("POST", "/v1/orgs", admin, { name: "ingest-crash" })).body.org_id;
+    const ws = (await call("POST", `/v1/orgs/${org}/workspaces`, admin, { name: "main" })).body.workspace_id;
+    const app = (await call("POST", `/v1/orgs/${org}/workspaces/${ws}/apps`, admin, { name: "app" })).body.app_id;
+    const secret = `whsec_${Buffer.from("ingest-crash-secret-0123456789ab").toString("base64")}`;
+    const conn = (await call("POST", `/v1/orgs/${org}/connections`, admin, { provider_id: "standard_webhooks", name: "sw", secrets: { signing_secret: secret } })).body.connection_id;
+    const trigger = (await call("POST", `/projects/${app}/triggers`, admin, { provider_id: "standard_webhooks", trigger_id: "on_any_event", connection_id: conn })).body.project_trigger_id;
+    expect((await call("POST", `/triggers/${trigger}/enable`, admin)).status).toBe(200);
+    const appPath = `/v1/orgs/${org}/workspaces/${ws}/apps/${app}`;
+    const ep = await call("POST", `${appPath}/endpoints`, admin, { name: "fast", url: receiverUrl, timeout_seconds: 5 });
+    expect((await call("POST", `${appPath}/actions`, admin, { name: "fwd", endpoint_id: ep.body.endpoint_id, namespace_id: "crash", trigger_ids: [trigger], payload: { id: "{{ event.body.id }}" } })).status).toBe(201);
+
+    // 60 signed webhooks at once; the server dies the moment the last one is acknowledged,
+    // while acknowledged events still sit in the inbox objects (flushed 100 ms after arrival).
+    const wh = new Webhook(secret);
+    const acked = await Promise.all(
+      Array.from({ length: INGESTED }, async (_, n) => {
+        const id = `msg_crash_${n}`;
+        const body = JSON.stringify({ type: "order.created", id: n });
+        const now = new Date();
+        const res = await fetch(`${base}/v1/webhooks/${trigger}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": wh.sign(id, now, body) },
+          body,
+        });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { event_id: string }).event_id;
+      }),
+    );
+    await crash(server);
+
+    base = `http://127.0.0.1:${await freePort()}`;
+    await startServer(Number(new URL(base).port));
+    const cron = () => fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).then((r) => r.ok);
+    const routed = await until(
+      async () => {
+        await cron();
+        const list = await call("GET", `/v1/orgs/${org}/events?trigger_id=${trigger}&limit=200`, admin);
+        const rows = list.body.events as { event_id: string; status: string }[];
+        return rows.length >= INGESTED && rows.every((e) => e.status === "routed") && delivered.size >= INGESTED ? rows : null;
+      },
+      "every acknowledged event to be stored, routed and delivered after the restart",
+      120_000,
+    );
+    // Exactly the acknowledged events, each once, each delivered (one execution, one webhook-id).
+    expect(routed.map((e) => e.event_id).sort()).toEqual([...acked].sort());
+    expect(delivered.size).toBe(INGESTED);
     await new Promise<void>((r) => receiver.close(() => r()));
   }, 300_000);
 });
