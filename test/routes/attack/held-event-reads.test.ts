@@ -1,0 +1,49 @@
+/**
+ * Findings on reading an event that its inbox still holds (GET …/events/{id} answers it from
+ * the inbox object, docs/api.md "Ingest"):
+ * - when the inbox objects cannot be reached (the Durable Object refuses: overload, an
+ *   outage), every GET of an event D1 does not hold — a mistyped id, one acknowledged a
+ *   second ago and still in a queue message — is a 500 instead of the documented 404 with
+ *   its "may still be on its way" hint; in mode `queue` that is a Durable Object call the
+ *   event was never in;
+ * - the console's event page 404s for a held event that the API (and MCP get_event) answer,
+ *   because its runs and forwards are read from D1 only.
+ */
+import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { eventIdFor } from "../../../src/core/ids";
+import { inboxFor } from "../../../src/durable/client";
+import { api } from "../../fixtures";
+import { req, session } from "../console/helpers";
+import { deliver, modeEnv, setup, spyQueue } from "./helpers";
+
+beforeEach(() => {
+  spyQueue();
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe("reading an event while its inbox is unreachable", () => {
+  it("an event D1 does not hold is the documented 404 (with its hint), not a 500", async () => {
+    const { t, triggerId } = await setup("atk-peek-down");
+    const id = await eventIdFor(triggerId, "whid:msg_still_in_the_queue");
+    vi.spyOn(env.TRIGGER_STATE, "get").mockImplementation(() => ({ peek: async () => { throw new Error("Durable Object overloaded"); } }) as never);
+    const res = await api("GET", `/v1/orgs/${t.orgId}/events/${id}`, { token: t.tokens.viewer });
+    expect(res.status).toBe(404);
+    expect(res.body.detail[0].msg).toMatch(/on its way to storage.*not found$/);
+  });
+});
+
+describe("the console's page of an event its inbox still holds", () => {
+  it("shows the event, as the API does (no runs, no forwards yet)", async () => {
+    const { t, triggerId } = await setup("atk-console-held");
+    const res = await deliver(modeEnv("inbox"), triggerId, "msg_console_held");
+    expect(res.status).toBe(200);
+    const viaApi = await api("GET", `/v1/orgs/${t.orgId}/events/${res.body.event_id}`, { token: t.tokens.viewer });
+    expect(viaApi.status).toBe(200);
+    const { cookie } = await session(t.tokens.viewer);
+    const page = await req("GET", `/console/events/${res.body.event_id}`, { cookie });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(res.body.event_id);
+    await runDurableObjectAlarm(inboxFor(env, res.body.event_id));
+  });
+});
