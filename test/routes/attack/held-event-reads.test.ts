@@ -7,9 +7,12 @@
  *   its "may still be on its way" hint; in mode `queue` that is a Durable Object call the
  *   event was never in;
  * - the console's event page 404s for a held event that the API (and MCP get_event) answer,
- *   because its runs and forwards are read from D1 only.
+ *   because its runs and forwards are read from D1 only;
+ * - a GET that runs while the inbox flushes the event is a 404 for an event that exists: D1 is
+ *   read first (not there yet), the flush then stores it and lets the inbox row go, and the
+ *   inbox is asked second (not there any more).
  */
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { eventIdFor } from "../../../src/core/ids";
 import { inboxFor } from "../../../src/durable/client";
@@ -38,6 +41,8 @@ describe("the console's page of an event its inbox still holds", () => {
     const { t, triggerId } = await setup("atk-console-held");
     const res = await deliver(modeEnv("inbox"), triggerId, "msg_console_held");
     expect(res.status).toBe(200);
+    // Held for the length of the test: its flush alarm (100 ms) waits until the end.
+    await runInDurableObject(inboxFor(env, res.body.event_id), async (_o, state) => state.storage.deleteAlarm());
     const viaApi = await api("GET", `/v1/orgs/${t.orgId}/events/${res.body.event_id}`, { token: t.tokens.viewer });
     expect(viaApi.status).toBe(200);
     const { cookie } = await session(t.tokens.viewer);
@@ -45,5 +50,22 @@ describe("the console's page of an event its inbox still holds", () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain(res.body.event_id);
     await runDurableObjectAlarm(inboxFor(env, res.body.event_id));
+  });
+});
+
+describe("reading an event while its inbox flushes it", () => {
+  it("finds it (in D1 or in the inbox), never a 404 in between", async () => {
+    const { t, triggerId } = await setup("atk-flush-race");
+    const res = await deliver(modeEnv("inbox"), triggerId, "msg_flush_race");
+    expect(res.status).toBe(200);
+    // The flush lands between the GET's D1 read and its inbox read: the peek runs the alarm first.
+    const realGet = env.TRIGGER_STATE.get.bind(env.TRIGGER_STATE);
+    vi.spyOn(env.TRIGGER_STATE, "get").mockImplementation((id) => {
+      const stub = realGet(id);
+      return { peek: async (org: string, ev: string) => (await runDurableObjectAlarm(stub), stub.peek(org, ev)) } as never;
+    });
+    const got = await api("GET", `/v1/orgs/${t.orgId}/events/${res.body.event_id}`, { token: t.tokens.viewer });
+    expect(got.status).toBe(200);
+    expect(got.body.event_id).toBe(res.body.event_id);
   });
 });
