@@ -106,13 +106,20 @@ async function peekInbox(ctx: Ctx, orgId: string, eventId: string) {
 
 /**
  * The event, from D1 or, when D1 does not hold it yet, from the inbox object that holds it
- * until its flush (an acknowledged webhook in the inbox is answered as `received`). Throws
- * 404 otherwise, saying that an event acknowledged moments ago may not be visible yet.
+ * until its flush (an acknowledged webhook in the inbox is answered as `received`), or from D1
+ * again when the inbox flushed it meanwhile. Throws 404 otherwise, saying (for ids of the
+ * derived shape) that an event acknowledged moments ago may not be visible yet.
  */
 async function findOrHeld(ctx: Ctx, orgId: string, eventId: string): Promise<Row> {
-  const row = (await ctx.db.select().from(events).where(inOrg(events, orgId, eq(events.eventId, eventId))).limit(1))[0];
+  const read = async () => (await ctx.db.select().from(events).where(inOrg(events, orgId, eq(events.eventId, eventId))).limit(1))[0];
+  const row = await read();
   if (row) return row;
-  const held = DELIVERY_ID.test(eventId) ? await peekInbox(ctx, orgId, eventId.toLowerCase()) : null;
+  if (!DELIVERY_ID.test(eventId)) throw notFound("event");
+  const held = await peekInbox(ctx, orgId, eventId.toLowerCase());
+  // Not held: the inbox may have flushed it between the two reads (a row leaves the inbox only
+  // once D1 has it), so D1 is read once more before answering 404.
+  const flushed = held ? undefined : await read();
+  if (flushed) return flushed;
   if (held) {
     return {
       eventId: held.event_id, orgId: held.org_id, appId: held.app_id, projectTriggerId: held.project_trigger_id, providerId: held.provider_id,
@@ -121,7 +128,7 @@ async function findOrHeld(ctx: Ctx, orgId: string, eventId: string): Promise<Row
     };
   }
   // Every id of the webhook shape gets the same hint, stored or not, in this org or another.
-  throw notFound(DELIVERY_ID.test(eventId) ? 'a webhook acknowledged in the last few seconds may still be on its way to storage (docs/api.md, "Ingest"), so retry shortly; event' : "event");
+  throw notFound('a webhook acknowledged in the last few seconds may still be on its way to storage (docs/api.md, "Ingest"), so retry shortly; event');
 }
 
 /**
