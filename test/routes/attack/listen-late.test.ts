@@ -37,6 +37,7 @@ describe("switchyard listen under queue-first ingest", () => {
       const res = await api("GET", `/v1/orgs/${o.params.path.org_id}/events?${q}`, { token: t.tokens.viewer });
       return { data: res.status === 200 ? res.body : undefined, error: res.status === 200 ? undefined : res.body, response: new Response(null, { status: res.status }) };
     };
+    // @ts-expect-error: the CLI is plain JavaScript without type declarations
     const { follow } = await import("../../../cli/lib/follow.mjs");
     const got: string[] = [];
     const stop = new AbortController();
