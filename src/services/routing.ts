@@ -47,12 +47,23 @@ async function plan(db: Db, list: Routable[], at: string): Promise<Plan> {
   const out: Plan = { outcome: new Map(), started: [] };
   if (list.length === 0) return out;
   const triggerIds = JSON.stringify([...new Set(list.map((e) => e.projectTriggerId))]);
+  const orgIds = JSON.stringify([...new Set(list.map((e) => e.orgId))]);
+  const appIds = JSON.stringify([...new Set(list.map((e) => e.appId))]);
   // System path: the set may span tenants; each event is matched only against its own org and app below.
+  // The candidates are read through actions_app (org, app) of the set's events only, never every
+  // enabled action of every org (`+is_enabled` keeps SQLite, which has no statistics, off actions_due).
   const [listed, kinds] = await db.batch([
     db
       .select()
       .from(actions)
-      .where(and(eq(actions.isEnabled, true), sql`EXISTS (SELECT 1 FROM json_each(${actions.triggerIds}) t WHERE t.value IN (SELECT value FROM json_each(${triggerIds})))`))
+      .where(
+        and(
+          sql`${actions.orgId} IN (SELECT value FROM json_each(${orgIds}))`,
+          sql`${actions.appId} IN (SELECT value FROM json_each(${appIds}))`,
+          sql`+${actions.isEnabled} = 1`,
+          sql`EXISTS (SELECT 1 FROM json_each(${actions.triggerIds}) t WHERE t.value IN (SELECT value FROM json_each(${triggerIds})))`,
+        ),
+      )
       .orderBy(actions.actionId),
     db
       .select({ id: triggers.projectTriggerId, orgId: triggers.orgId, kind: triggers.triggerType })
