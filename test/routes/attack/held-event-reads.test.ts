@@ -16,6 +16,8 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { eventIdFor } from "../../../src/core/ids";
 import { inboxFor } from "../../../src/durable/client";
+import { flushHere } from "../../../src/durable/inbox";
+import type { Env } from "../../../src/env";
 import { api } from "../../fixtures";
 import { req, session } from "../console/helpers";
 import { deliver, modeEnv, setup, spyQueue } from "./helpers";
@@ -58,11 +60,18 @@ describe("reading an event while its inbox flushes it", () => {
     const { t, triggerId } = await setup("atk-flush-race");
     const res = await deliver(modeEnv("inbox"), triggerId, "msg_flush_race");
     expect(res.status).toBe(200);
-    // The flush lands between the GET's D1 read and its inbox read: the peek runs the alarm first.
+    // Held until the GET: its own alarm (100 ms) must not flush it first.
+    await runInDurableObject(inboxFor(env, res.body.event_id), async (_o, state) => state.storage.deleteAlarm());
+    // The flush lands between the GET's D1 read and its inbox read: the peek flushes the inbox first.
     const realGet = env.TRIGGER_STATE.get.bind(env.TRIGGER_STATE);
     vi.spyOn(env.TRIGGER_STATE, "get").mockImplementation((id) => {
       const stub = realGet(id);
-      return { peek: async (org: string, ev: string) => (await runDurableObjectAlarm(stub), stub.peek(org, ev)) } as never;
+      return {
+        peek: async (org: string, ev: string) => {
+          await runInDurableObject(stub, async (_o, state) => flushHere(state.storage.sql, env as Env));
+          return stub.peek(org, ev);
+        },
+      } as never;
     });
     const got = await api("GET", `/v1/orgs/${t.orgId}/events/${res.body.event_id}`, { token: t.tokens.viewer });
     expect(got.status).toBe(200);
