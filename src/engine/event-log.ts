@@ -5,7 +5,7 @@ import { events } from "../db/schema";
 /**
  * A verified delivery on its way to the events table: everything its row holds when it is
  * first stored. Queue-first ingest (see services/ingest-handoff.ts) carries it in an `event.ingest`
- * task or in an inbox Durable Object, and the same shape is what `storeIngested` writes.
+ * task or in an inbox Durable Object, and `eventRow` turns it into the events row.
  */
 export const IngestedEvent = z.object({
   event_id: z.string().min(1),
@@ -32,14 +32,19 @@ export function eventRow(e: IngestedEvent, outcome?: { status: "routed" | "unmat
   };
 }
 
+/** A row is inserted only while its org exists: an org deleted after the 2xx leaves no orphan event behind. */
+const ORG_EXISTS = "EXISTS (SELECT 1 FROM orgs o WHERE o.org_id = json_extract(j.value, '$.org_id'))";
+
 /**
  * Statements (for one D1 batch) that insert `rows`, one per ≤ 100 rows / 1 MB (`jsonInsert`).
  * Guarantees: a row whose event id or (trigger, dedupe key) is already stored inserts nothing,
- * whether an earlier batch, a redelivered one or the same batch stored it; each statement's
- * result lists the event ids it created (RETURNING), and only those.
+ * whether an earlier batch, a redelivered one or the same batch stored it; a row whose org no
+ * longer exists (deleted between the acknowledgement and this insert) inserts nothing, so it
+ * is dropped rather than stored where neither the API nor retention can reach it; each
+ * statement's result lists the event ids it created (RETURNING), and only those.
  */
 export function insertEvents(d1: D1Database, rows: (typeof events.$inferInsert)[]): D1PreparedStatement[] {
-  return jsonInsert(d1, events, rows, { returning: "event_id" });
+  return jsonInsert(d1, events, rows, { where: ORG_EXISTS, returning: "event_id" });
 }
 
 /** The event ids the `insertEvents` statements' results say were created. */

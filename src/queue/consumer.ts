@@ -35,7 +35,7 @@ function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
 
 /**
  * The task queue consumer. Each message is handled on its own: a malformed (poison)
- * message is sent to the dead-letter queue and acked, a failing one is retried with
+ * message is sent to the dead-letter queue and acked (retried if the DLQ refuses it), a failing one is retried with
  * backoff (the queue moves it to the DLQ after `max_retries`), and neither blocks the
  * rest of the batch. Each message has MESSAGE_BUDGET_MS and the batch BATCH_BUDGET_MS
  * (see above). `event.ingest` tasks of one batch are first stored and routed together (one
@@ -51,9 +51,15 @@ export async function consumeTasks(batch: MessageBatch<unknown>, env: Env, budge
       valid.push({ msg, task: parsed.data });
       continue;
     }
-    console.error(JSON.stringify({ level: "error", msg: "poison task dead-lettered", id: msg.id, issues: parsed.error.issues.length }));
-    await env.DLQ.send(msg.body as Task).catch(() => undefined);
-    msg.ack();
+    try {
+      await env.DLQ.send(msg.body as Task);
+      console.error(JSON.stringify({ level: "error", msg: "poison task dead-lettered", id: msg.id, issues: parsed.error.issues.length }));
+      msg.ack();
+    } catch (err) {
+      // Never dropped unkept: it may be an acknowledged webhook (an event.ingest another deploy wrote).
+      console.error(JSON.stringify({ level: "error", msg: "poison task not dead-lettered (the DLQ refused); retried", id: msg.id, error: String(err) }));
+      msg.retry({ delaySeconds: retryDelaySeconds(5, msg.attempts) });
+    }
   }
   let rest = valid;
   const ingests = valid.filter((p) => p.task.kind === "event.ingest");

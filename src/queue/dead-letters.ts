@@ -19,7 +19,9 @@ const DEAD = "its task failed on every queue attempt and was dead-lettered";
  * re-drives (services/sweeper.ts):
  * - `event.ingest` (an acknowledged event not yet in D1): stored and routed once more; if
  *   D1 still refuses, it is held in the inbox object, whose alarm keeps storing it; only if
- *   that refuses too is the message retried, with a delay (never acked unstored).
+ *   that refuses too is the message retried, with a delay (never acked unstored). One this
+ *   version cannot parse (written by another deploy) is retried the same way, never acked,
+ *   and logged by its event id only.
  * - `run.deliver`: a run still `pending`/`running` counts one recovery and waits for the
  *   sweeper (delivered again, same `webhook-id`); past MAX_RECOVERIES it fails
  *   `dead_lettered` and its execution closes once. Runs already final are left untouched
@@ -45,6 +47,13 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
       else msg.retry({ delaySeconds: Math.min(300, 30 * msg.attempts) });
       continue;
     }
+    if (!task.success && ingestShaped(msg.body)) {
+      // An acknowledged webhook this version cannot read (another deploy wrote it): kept, and
+      // named by its event id only — never its headers or body.
+      console.error(JSON.stringify({ level: "error", msg: "unreadable event.ingest dead letter kept; retried", id: msg.id, event_id: ingestId(msg.body), attempts: msg.attempts }));
+      msg.retry({ delaySeconds: Math.min(300, 30 * msg.attempts) });
+      continue;
+    }
     console.error(JSON.stringify({ level: "warn", msg: "dead letter", id: msg.id, body: msg.body }));
     try {
       if (task.success) await settle(env, db, task.data);
@@ -53,6 +62,15 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
     }
     msg.ack();
   }
+}
+
+/** True for a message that says it is an `event.ingest` (whether or not this version can parse it). */
+const ingestShaped = (body: unknown): boolean => typeof body === "object" && body !== null && (body as { kind?: unknown }).kind === "event.ingest";
+
+/** The event id an `event.ingest`-shaped message names (a short string only), else null. */
+function ingestId(body: unknown): string | null {
+  const id = (body as { event?: { event_id?: unknown } }).event?.event_id;
+  return typeof id === "string" ? id.slice(0, 64) : null;
 }
 
 /**

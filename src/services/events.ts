@@ -90,14 +90,36 @@ async function findEvent(ctx: Ctx, orgId: string, eventId: string): Promise<Row>
 const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /**
+ * The inbox's copy of a held event, or null. An inbox object that cannot be reached is
+ * logged and answered as "not held": the caller then gets the 404 whose message says an
+ * event acknowledged moments ago may still be on its way, never a 500 for an event D1 does
+ * not hold (in mode `queue` it is usually in a queue message, not in an inbox at all).
+ */
+async function peekInbox(ctx: Ctx, orgId: string, eventId: string) {
+  try {
+    return await inboxFor(ctx.env, eventId).peek(orgId, eventId);
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "inbox unreachable while reading an event; answered as not held", event_id: eventId, error: String(err) }));
+    return null;
+  }
+}
+
+/**
  * The event, from D1 or, when D1 does not hold it yet, from the inbox object that holds it
- * until its flush (an acknowledged webhook in the inbox is answered as `received`). Throws
- * 404 otherwise, saying that an event acknowledged moments ago may not be visible yet.
+ * until its flush (an acknowledged webhook in the inbox is answered as `received`), or from D1
+ * again when the inbox flushed it meanwhile. Throws 404 otherwise, saying (for ids of the
+ * derived shape) that an event acknowledged moments ago may not be visible yet.
  */
 async function findOrHeld(ctx: Ctx, orgId: string, eventId: string): Promise<Row> {
-  const row = (await ctx.db.select().from(events).where(inOrg(events, orgId, eq(events.eventId, eventId))).limit(1))[0];
+  const read = async () => (await ctx.db.select().from(events).where(inOrg(events, orgId, eq(events.eventId, eventId))).limit(1))[0];
+  const row = await read();
   if (row) return row;
-  const held = DELIVERY_ID.test(eventId) ? await inboxFor(ctx.env, eventId.toLowerCase()).peek(orgId, eventId.toLowerCase()) : null;
+  if (!DELIVERY_ID.test(eventId)) throw notFound("event");
+  const held = await peekInbox(ctx, orgId, eventId.toLowerCase());
+  // Not held: the inbox may have flushed it between the two reads (a row leaves the inbox only
+  // once D1 has it), so D1 is read once more before answering 404.
+  const flushed = held ? undefined : await read();
+  if (flushed) return flushed;
   if (held) {
     return {
       eventId: held.event_id, orgId: held.org_id, appId: held.app_id, projectTriggerId: held.project_trigger_id, providerId: held.provider_id,
@@ -106,7 +128,7 @@ async function findOrHeld(ctx: Ctx, orgId: string, eventId: string): Promise<Row
     };
   }
   // Every id of the webhook shape gets the same hint, stored or not, in this org or another.
-  throw notFound(DELIVERY_ID.test(eventId) ? 'a webhook acknowledged in the last few seconds may still be on its way to storage (docs/api.md, "Ingest"), so retry shortly; event' : "event");
+  throw notFound('a webhook acknowledged in the last few seconds may still be on its way to storage (docs/api.md, "Ingest"), so retry shortly; event');
 }
 
 /**

@@ -16,10 +16,22 @@ import type { IngestedEvent } from "../engine/event-log";
  */
 export type IngestMode = "queue" | "inbox" | "d1";
 
-/** The configured ingest mode; anything unknown is `queue`. */
+/** Values already warned about (one log line per isolate and value). */
+const warnedModes = new Set<string>();
+
+/**
+ * The configured ingest mode, read case-insensitively and trimmed (`D1`, ` d1` are `d1`);
+ * unset or empty is `queue`; anything else is `queue` too, with one error log line per
+ * isolate naming the value (so a typo is visible, not silently the default).
+ */
 export function ingestMode(env: Env): IngestMode {
-  const m = env.INGEST_MODE;
-  return m === "inbox" || m === "d1" ? m : "queue";
+  const m = (env.INGEST_MODE ?? "").trim().toLowerCase();
+  if (m === "inbox" || m === "d1" || m === "queue") return m;
+  if (m !== "" && !warnedModes.has(m)) {
+    warnedModes.add(m);
+    console.error(JSON.stringify({ level: "error", msg: "unknown INGEST_MODE; using queue", value: env.INGEST_MODE }));
+  }
+  return "queue";
 }
 
 /** Largest serialized event one queue message carries (the platform's limit is 128 KB per message). */
