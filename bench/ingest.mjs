@@ -1,7 +1,9 @@
 // Ingest load benchmark. Signed Standard Webhooks deliveries (2 KB JSON, a unique webhook-id
 // each) at POST /v1/webhooks/:id on Switchyard under `npm start` settings, once per ingest mode
 // (INGEST_MODE=queue, the production design; INGEST_MODE=inbox, what `npm start` uses), and the
-// same load on a bare Hono worker on the same workerd, in alternating rounds. Also on the bare
+// same load on a bare Hono worker on the same workerd (and on the same bare worker with our static
+// assets configured, as wrangler dev then routes every request through its asset router first),
+// in alternating rounds. Also on the bare
 // worker: the same request doing only one queue.send() or one Durable Object insert (the floor
 // of any durable hand-off). Prints req/s, p50/p99 and ours/bare ratios; then checks that every
 // accepted (2xx) delivery is stored exactly once and how long the last one took to show up;
@@ -145,7 +147,7 @@ async function receiver() {
 }
 
 /** Runs one mode against the already running bare worker; returns its figures (also printed). */
-async function runMode({ root, mode, bareUrl, requests, burst, tmp, rounds }) {
+async function runMode({ root, mode, bareUrl, bareAssetsUrl, requests, burst, tmp, rounds }) {
   const port = await freePort();
   const ours = start([join(root, "scripts", "start.mjs")], { PORT: String(port), SWITCHYARD_STATE_DIR: join(tmp, `state-${mode}`), INGEST_MODE: mode }, root);
   const base = `http://127.0.0.1:${port}`;
@@ -159,9 +161,10 @@ async function runMode({ root, mode, bareUrl, requests, burst, tmp, rounds }) {
     await load(bareUrl, path, 4, 200, sign);
     const out = { mode };
     for (const c of [16, 64]) {
-      const runs = { bare: [], ours: [], send: [], do: [] };
+      const runs = { bare: [], bareAssets: [], ours: [], send: [], do: [] };
       for (let i = 0; i < rounds; i++) {
         runs.bare.push(fig(await load(bareUrl, path, c, requests, sign)));
+        runs.bareAssets.push(fig(await load(bareAssetsUrl, path, c, requests, sign)));
         const o = fig(await load(base, path, c, requests, sign));
         accepted += o.ok_2xx;
         runs.ours.push(o);
@@ -171,14 +174,16 @@ async function runMode({ root, mode, bareUrl, requests, burst, tmp, rounds }) {
         runs.do.push(fig(await load(bareUrl, `/do/x`, c, requests, sign)));
       }
       const b = medianRound(runs.bare);
+      const ba = medianRound(runs.bareAssets);
       const o = medianRound(runs.ours);
       out[`c${c}`] = {
-        bare: b, ours: o, rounds: { bare: runs.bare.map((r) => r.rps), ours: runs.ours.map((r) => r.rps) },
+        bare: b, bare_with_assets: ba, ours: o, rounds: { bare: runs.bare.map((r) => r.rps), bare_with_assets: runs.bareAssets.map((r) => r.rps), ours: runs.ours.map((r) => r.rps) },
         throughput_ratio: +(o.rps / b.rps).toFixed(3), p99_ratio: +(o.p99_ms / Math.max(b.p99_ms, 1)).toFixed(2),
+        throughput_ratio_vs_bare_with_assets: +(o.rps / ba.rps).toFixed(3), p99_ratio_vs_bare_with_assets: +(o.p99_ms / Math.max(ba.p99_ms, 1)).toFixed(2),
         ratio_per_round: runs.ours.map((r, i) => +(r.rps / runs.bare[i].rps).toFixed(3)),
         ...(mode === "queue" ? { bare_queue_send_only: { ...runs.send[0], ratio: +(runs.send[0].rps / b.rps).toFixed(3) }, bare_do_insert_only: { ...runs.do[0], ratio: +(runs.do[0].rps / b.rps).toFixed(3) } } : {}),
       };
-      console.log(`ingest[${mode}] c=${c}: ours ${o.rps} req/s p50 ${o.p50_ms} p99 ${o.p99_ms} ms | bare ${b.rps} req/s p99 ${b.p99_ms} ms | ratio ${out[`c${c}`].throughput_ratio} (rounds ${out[`c${c}`].ratio_per_round.join(", ")}), p99 ×${out[`c${c}`].p99_ratio}${mode === "queue" ? ` | bare send-only ${out[`c${c}`].bare_queue_send_only.ratio}, DO-insert-only ${out[`c${c}`].bare_do_insert_only.ratio}` : ""}`);
+      console.log(`ingest[${mode}] c=${c}: ours ${o.rps} req/s p50 ${o.p50_ms} p99 ${o.p99_ms} ms | bare ${b.rps} req/s p99 ${b.p99_ms} ms | ratio ${out[`c${c}`].throughput_ratio} (rounds ${out[`c${c}`].ratio_per_round.join(", ")}), p99 ×${out[`c${c}`].p99_ratio} | vs bare with assets ${ba.rps} req/s: ${out[`c${c}`].throughput_ratio_vs_bare_with_assets}, p99 ×${out[`c${c}`].p99_ratio_vs_bare_with_assets}${mode === "queue" ? ` | bare send-only ${out[`c${c}`].bare_queue_send_only.ratio}, DO-insert-only ${out[`c${c}`].bare_do_insert_only.ratio}` : ""}`);
     }
     // Every delivery has a unique id: stored events must equal the 2xx answers (warm-up included).
     const lag = await until(async () => (await total(base, s, s.plain)) >= accepted, 120_000);
@@ -192,10 +197,20 @@ async function runMode({ root, mode, bareUrl, requests, burst, tmp, rounds }) {
     if (mode === "queue") {
       out.reference = {};
       for (const c of [16, 64]) {
-        const bareGet = fig(await refLoad(bareUrl, "/healthz", c));
-        const noIo = fig(await refLoad(base, "/healthz", c));
-        out.reference[`c${c}`] = { bare_healthz: bareGet, no_io_healthz: noIo, no_io_ratio: +(noIo.rps / bareGet.rps).toFixed(3), one_d1_read_get_org: fig(await refLoad(base, `/v1/orgs/${s.org}`, c)) };
-        console.log(`reference c=${c}: our no-I/O route ${noIo.rps} req/s vs bare ${bareGet.rps} (ratio ${out.reference[`c${c}`].no_io_ratio}); one D1 read ${out.reference[`c${c}`].one_d1_read_get_org.rps} req/s`);
+        const rounds3 = { bare: [], assets: [], ours: [] };
+        for (let i = 0; i < rounds; i++) {
+          rounds3.bare.push(fig(await refLoad(bareUrl, "/healthz", c)));
+          rounds3.assets.push(fig(await refLoad(bareAssetsUrl, "/healthz", c)));
+          rounds3.ours.push(fig(await refLoad(base, "/healthz", c)));
+        }
+        const [bareGet, assetsGet, noIo] = [medianRound(rounds3.bare), medianRound(rounds3.assets), medianRound(rounds3.ours)];
+        out.reference[`c${c}`] = {
+          bare_healthz: bareGet, bare_with_assets_healthz: assetsGet, no_io_healthz: noIo,
+          no_io_ratio: +(noIo.rps / bareGet.rps).toFixed(3), no_io_ratio_vs_bare_with_assets: +(noIo.rps / assetsGet.rps).toFixed(3),
+          ratio_per_round: rounds3.ours.map((r, i) => +(r.rps / rounds3.bare[i].rps).toFixed(3)),
+          one_d1_read_get_org: fig(await refLoad(base, `/v1/orgs/${s.org}`, c)),
+        };
+        console.log(`reference c=${c}: our no-I/O route ${noIo.rps} req/s vs bare ${bareGet.rps} (ratio ${out.reference[`c${c}`].no_io_ratio}, rounds ${out.reference[`c${c}`].ratio_per_round.join(", ")}) vs bare with assets ${assetsGet.rps} (ratio ${out.reference[`c${c}`].no_io_ratio_vs_bare_with_assets}); one D1 read ${out.reference[`c${c}`].one_d1_read_get_org.rps} req/s`);
       }
     }
     // Burst: BURST webhooks to the trigger with an action, as fast as autocannon sends them.
@@ -224,16 +239,21 @@ async function runMode({ root, mode, bareUrl, requests, burst, tmp, rounds }) {
 
 /** Runs the ingest benchmark in both modes; returns the figures (also printed). */
 export async function ingestBench({ root, wrangler, requests, tmp, burst = Number(process.env.BURST ?? 20_000), rounds = Number(process.env.BENCH_ROUNDS ?? 3), modes = (process.env.BENCH_MODES ?? "queue,inbox").split(",") }) {
-  const barePort = await freePort();
-  const bare = start([wrangler, "dev", "-c", join(root, "bench", "bare", "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(barePort), "--persist-to", join(tmp, "bare"), "--show-interactive-dev-session=false"], {}, root);
-  const bareUrl = `http://127.0.0.1:${barePort}`;
+  const startBare = async (config, name) => {
+    const port = await freePort();
+    const child = start([wrangler, "dev", "-c", join(root, "bench", "bare", config), "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(tmp, name), "--show-interactive-dev-session=false"], {}, root);
+    await waitHealthy(`http://127.0.0.1:${port}/healthz`, child, name);
+    return { child, url: `http://127.0.0.1:${port}` };
+  };
+  const bare = await startBare("wrangler.toml", "bare");
+  const bareAssets = await startBare("wrangler-assets.toml", "bare-assets");
   try {
-    await waitHealthy(`${bareUrl}/`, bare, "bare worker");
     const out = {};
-    for (const mode of modes) out[mode] = await runMode({ root, mode, bareUrl, requests, burst, tmp, rounds });
+    for (const mode of modes) out[mode] = await runMode({ root, mode, bareUrl: bare.url, bareAssetsUrl: bareAssets.url, requests, burst, tmp, rounds });
     return out;
   } finally {
-    stop(bare);
+    stop(bare.child);
+    stop(bareAssets.child);
   }
 }
 
