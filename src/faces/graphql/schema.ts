@@ -95,7 +95,7 @@ let schema: GraphQLSchema | undefined;
  */
 export async function getSchema(): Promise<GraphQLSchema> {
   if (!schema) {
-    const { buildSchema } = await import("graphql");
+    const { buildSchema } = await import("graphql/utilities/buildASTSchema.mjs");
     schema = buildSchema(SDL);
   }
   return schema;
