@@ -15,7 +15,7 @@ import { inboxFor } from "../../../src/durable/client";
 import type { Task } from "../../../src/queue/messages";
 import { purgeExpired } from "../../../src/services/retention";
 import { ADMIN, api, db } from "../../fixtures";
-import { consume, deliver, ingestsOf, modeEnv, setup, spyQueue } from "./helpers";
+import { consume, deliver, ingestsOf, modeEnv, setup, spyQueue } from "../triggers/ingest-helpers";
 
 let sent: Task[];
 beforeEach(() => {

@@ -20,7 +20,7 @@ import { flushHere } from "../../../src/durable/inbox";
 import type { Env } from "../../../src/env";
 import { api } from "../../fixtures";
 import { req, session } from "../console/helpers";
-import { deliver, modeEnv, setup, spyQueue } from "./helpers";
+import { deliver, modeEnv, setup, spyQueue } from "../triggers/ingest-helpers";
 
 beforeEach(() => {
   spyQueue();

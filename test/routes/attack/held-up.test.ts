@@ -19,7 +19,7 @@ import { req, session } from "../console/helpers";
 import { call, connect } from "../mcp/client";
 import { createApp } from "../../../src/http/app";
 import { makeTrigger } from "../triggers/helpers";
-import { consume, deliver, ingestsOf, modeEnv, SECRET, setup, spyQueue } from "./helpers";
+import { consume, deliver, ingestsOf, modeEnv, SECRET, setup, spyQueue } from "../triggers/ingest-helpers";
 
 let sent: Task[];
 beforeEach(() => {

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Task } from "../../../src/queue/messages";
 import { eventsOf } from "../triggers/helpers";
-import { deliver, ingestsOf, modeEnv, setup, spyQueue } from "./helpers";
+import { deliver, ingestsOf, modeEnv, setup, spyQueue } from "../triggers/ingest-helpers";
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -17,7 +17,7 @@ import { nowIso, uuidv7 } from "../../../src/core/ids";
 import { actions, events } from "../../../src/db/schema";
 import { db, makeEndpoint, makeTenant } from "../../fixtures";
 import { recordingEnv, type Sent } from "../reliability/plans";
-import { consume, deliver, ingestsOf, modeEnv, setup, spyQueue } from "./helpers";
+import { consume, deliver, ingestsOf, modeEnv, setup, spyQueue } from "../triggers/ingest-helpers";
 
 afterEach(() => vi.restoreAllMocks());
 

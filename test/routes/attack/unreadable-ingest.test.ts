@@ -12,7 +12,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Task } from "../../../src/queue/messages";
-import { consume, deliver, ingestsOf, modeEnv, setup, spyQueue } from "./helpers";
+import { consume, deliver, ingestsOf, modeEnv, setup, spyQueue } from "../triggers/ingest-helpers";
 
 afterEach(() => vi.restoreAllMocks());
 

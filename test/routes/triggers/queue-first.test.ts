@@ -6,8 +6,7 @@
  * the queue or D1 refuses. The queue is a spy that records what was sent (so the pool's own
  * consumer never races these tests); batches are handed to the real queue handler.
  */
-import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
-import { Webhook } from "standardwebhooks";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { eventIdFor } from "../../../src/core/ids";
@@ -17,66 +16,25 @@ import { heldHere, flushHere } from "../../../src/durable/inbox";
 import { inboxFor } from "../../../src/durable/client";
 import { createdIds, eventRow, insertEvents, type IngestedEvent } from "../../../src/engine/event-log";
 import type { Env } from "../../../src/env";
-import { createApp } from "../../../src/http/app";
 import worker from "../../../src/index";
 import type { Task } from "../../../src/queue/messages";
 import { kickInboxes, MESSAGE_BYTES } from "../../../src/services/ingest-handoff";
 import { sweep } from "../../../src/services/sweeper";
-import { api, db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
-import { createAction } from "../actions/helpers";
-import { eventsOf, makeTrigger } from "./helpers";
-
-const app = createApp();
-const SECRET = `whsec_${btoa("queue-first-secret-0123456789ab")}`;
-const modeEnv = (mode: "queue" | "inbox" | "d1") => ({ ...env, INGEST_MODE: mode }) as Env;
+import { api, db, makeTenant } from "../../fixtures";
+import { eventsOf } from "./helpers";
+import { consume, deliver as send, ingestsOf, modeEnv, setup, spyQueue } from "./ingest-helpers";
 
 let sent: Task[];
 beforeEach(() => {
-  sent = [];
-  vi.spyOn(env.TASKS, "send").mockImplementation(async (body) => {
-    sent.push(body as Task);
-    return undefined as never;
-  });
-  vi.spyOn(env.TASKS, "sendBatch").mockImplementation(async (msgs) => {
-    sent.push(...[...msgs].map((m) => m.body as Task));
-    return undefined as never;
-  });
+  sent = spyQueue();
 });
 afterEach(() => vi.restoreAllMocks());
 
-const ingests = () => sent.filter((t): t is Extract<Task, { kind: "event.ingest" }> => t.kind === "event.ingest");
+const ingests = () => ingestsOf(sent);
 const ofKind = (kind: Task["kind"]) => sent.filter((t) => t.kind === kind);
 
-/** Posts one Standard Webhooks delivery, signed by the standardwebhooks library. */
-async function deliver(e: Env, triggerId: string, msgId: string, body = JSON.stringify({ type: "invoice.paid", id: msgId })) {
-  const now = new Date();
-  const headers = {
-    "content-type": "application/json",
-    authorization: "Bearer not-stored",
-    "webhook-id": msgId,
-    "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-    "webhook-signature": new Webhook(SECRET).sign(msgId, now, body),
-  };
-  const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`http://sy.test/v1/webhooks/${triggerId}`, { method: "POST", headers, body }), e, ctx);
-  await waitOnExecutionContext(ctx);
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-/** Hands `tasks` to the real queue handler as one batch; every message has `attempts`. */
-async function consume(tasks: Task[], attempts = 1, e: Env = env, queue = "switchyard-tasks") {
-  const batch = createMessageBatch(queue, tasks.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts, body })));
-  const ctx = createExecutionContext();
-  await worker.queue(batch, e, ctx);
-  return getQueueResult(batch, ctx);
-}
-
-async function setup(name: string): Promise<{ t: Tenant; triggerId: string }> {
-  const t = await makeTenant(name);
-  const triggerId = await makeTrigger(t, "standard_webhooks", { signing_secret: SECRET });
-  await createAction(t, { trigger_ids: [triggerId], endpoint_id: await makeEndpoint(t, "https://receiver.example.com/q") });
-  return { t, triggerId };
-}
+/** Posts one signed delivery, with a credential header that must never be stored or carried. */
+const deliver = (e: Env, triggerId: string, msgId: string, body?: string) => send(e, triggerId, msgId, body, { authorization: "Bearer not-stored" });
 
 const executionsOf = (eventId: string) => db().select().from(executions).where(eq(executions.eventId, eventId));
 

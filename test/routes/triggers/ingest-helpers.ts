@@ -1,5 +1,5 @@
 /**
- * Shared helpers of the hostile review of queue-first ingest (test/routes/attack): a spy queue
+ * Shared helpers of the queue-first ingest tests (queue-first.test.ts, test/routes/attack): a spy queue
  * that records what was sent (so the pool's own consumer never races these tests), a
  * Standard Webhooks sender signed by the standardwebhooks library, and a way to hand
  * recorded tasks to the real queue handler.
@@ -13,7 +13,7 @@ import worker from "../../../src/index";
 import type { Task } from "../../../src/queue/messages";
 import { makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
 import { createAction } from "../actions/helpers";
-import { makeTrigger } from "../triggers/helpers";
+import { makeTrigger } from "./helpers";
 
 const app = createApp();
 export const SECRET = `whsec_${btoa("attack-review-secret-0123456789")}`;
@@ -35,10 +35,11 @@ export function spyQueue(): Task[] {
 
 export const ingestsOf = (sent: Task[]) => sent.filter((t): t is Extract<Task, { kind: "event.ingest" }> => t.kind === "event.ingest");
 
-/** Posts one Standard Webhooks delivery to a trigger's own URL. */
-export async function deliver(e: Env, triggerId: string, msgId: string, body = JSON.stringify({ type: "invoice.paid", id: msgId })) {
+/** Posts one Standard Webhooks delivery to a trigger's own URL (with `extra` headers, e.g. a credential that must not be stored). */
+export async function deliver(e: Env, triggerId: string, msgId: string, body = JSON.stringify({ type: "invoice.paid", id: msgId }), extra: Record<string, string> = {}) {
   const now = new Date();
   const headers = {
+    ...extra,
     "content-type": "application/json",
     "webhook-id": msgId,
     "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
