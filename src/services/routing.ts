@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { eventMatches } from "../core/filter";
 import { nowIso } from "../core/ids";
 import { getDb, type Db } from "../db/client";
@@ -174,7 +174,8 @@ const SET_OUTCOME = `UPDATE events SET status = json_extract(j.value, '$.status'
 export async function handleEventRoutes(env: Env, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return;
   const db = getDb(env.DB);
-  const rows = await db.select().from(events).where(inArray(events.eventId, eventIds));
+  // One bound parameter whatever the batch size (D1 allows 100 per statement).
+  const rows = await db.select().from(events).where(sql`${events.eventId} IN (SELECT value FROM json_each(${JSON.stringify(eventIds)}))`);
   const operational = rows.filter((e) => e.providerId === OPERATIONAL_PROVIDER && e.projectTriggerId === OPERATIONAL_TRIGGER);
   for (const e of operational) await deliverOperational(db, env, e);
   const list = rows.filter((e) => !operational.includes(e));

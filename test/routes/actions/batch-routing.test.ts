@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { nowIso, uuidv7 } from "../../../src/core/ids";
 import { events, executions } from "../../../src/db/schema";
 import worker from "../../../src/index";
+import { handleEventRoutes } from "../../../src/services/routing";
 import { db, makeEndpoint, makeTenant, type Tenant } from "../../fixtures";
 import { createAction, makeTrigger } from "./helpers";
 
@@ -59,5 +60,17 @@ describe("batched event routing", () => {
     expect(byEvent(big)).toEqual([fan.action_id, picky.action_id].sort());
     expect(byEvent(lonely)).toEqual([]);
     expect(byEvent(foreign)).toEqual([]);
+  });
+
+  it("routes a set larger than D1's 100 bound parameters in one call", async () => {
+    const t = await makeTenant("batch-big");
+    const trig = await makeTrigger(t);
+    await createAction(t, { endpoint_id: await makeEndpoint(t, "https://receiver.example.com/x"), name: "all", trigger_ids: [trig] });
+    const ids: string[] = [];
+    for (let i = 0; i < 120; i++) ids.push(await makeEvent(t, trig, { n: i }));
+    await handleEventRoutes(env, ids);
+    const rows = await db().select().from(events).where(inArray(events.eventId, ids.slice(0, 60)));
+    expect(rows.every((r) => r.status === "routed")).toBe(true);
+    expect(await db().$count(executions, eq(executions.orgId, t.orgId))).toBe(120);
   });
 });
