@@ -9,9 +9,9 @@ import type { IngestedEvent } from "../engine/event-log";
  * - `queue` (the default): the event itself is sent to the task queue (a Cloudflare Queue
  *   persists a message before `send()` resolves); the consumer stores batches in D1 and
  *   routes them (queue/consumer.ts).
- * - `inbox`: the event is written to an inbox Durable Object's SQLite, whose alarm stores it
- *   in D1 and enqueues its routing (durable/inbox.ts). `npm start` uses it, because local
- *   Queues lose unconsumed messages on a restart.
+ * - `inbox`: the event is written to an inbox Durable Object's SQLite, whose alarm stores and
+ *   routes it in D1 exactly as the consumer does (durable/inbox.ts). `npm start` uses it,
+ *   because local Queues lose unconsumed messages on a restart.
  * - `d1`: the event row is inserted into D1 and `event.route` enqueued (the first design).
  */
 export type IngestMode = "queue" | "inbox" | "d1";
